@@ -1,0 +1,68 @@
+"""Reads of the timeline, scoped through the clients a user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Max, QuerySet
+
+from kartoteka.accounts.models import User
+from kartoteka.activities.models import Interaction
+from kartoteka.clients.models import Client, Employment
+from kartoteka.clients.queries import visible_clients
+from kartoteka.core.pagination import Page, keyset_page
+
+
+def visible_interactions(user: User | None) -> QuerySet[Interaction]:
+    return Interaction.objects.filter(client__in=visible_clients(user))
+
+
+def timeline_client_ids(client: Client) -> list[int]:
+    """A company's timeline includes its people's; a person's is their own."""
+    if client.is_person:
+        return [client.pk]
+    staff = Employment.objects.filter(company=client, person__deleted_at__isnull=True)
+    return [client.pk, *staff.values_list("person_id", flat=True)]
+
+
+def timeline(
+    client: Client,
+    *,
+    kind: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    cursor: str | None = None,
+    size: int = 30,
+) -> Page[Interaction]:
+    """A page of the client's timeline, newest first. The caller has checked the client."""
+    rows = Interaction.objects.filter(client_id__in=timeline_client_ids(client)).select_related(
+        "author", "client"
+    )
+    if kind:
+        rows = rows.filter(kind=kind)
+    if since:
+        rows = rows.filter(occurred_at__date__gte=since)
+    if until:
+        rows = rows.filter(occurred_at__date__lte=until)
+    return keyset_page(rows, "occurred_at", True, cursor, size)
+
+
+def colleagues(client: Client, since: dt.datetime) -> list[dict]:
+    """Who in the company works with this client: authors of its interactions since `since`."""
+    rows = (
+        Interaction.objects.filter(client_id__in=timeline_client_ids(client), occurred_at__gte=since)
+        .exclude(author=None)
+        .values("author_id", "author__username", "author__first_name", "author__last_name")
+        .annotate(count=Count("id"), last=Max("occurred_at"))
+        .order_by("-last")[:20]
+    )
+    return [
+        {
+            "id": r["author_id"],
+            "name": f"{r['author__first_name']} {r['author__last_name']}".strip() or r["author__username"],
+            "count": r["count"],
+            "last": r["last"],
+        }
+        for r in rows
+    ]
+

@@ -1,0 +1,166 @@
+"""Reads of clients that pages, the API and exports share; always scoped by permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import FloatField, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+
+from kartoteka.accounts.models import User
+from kartoteka.clients import search
+from kartoteka.clients.models import Client, CustomField, Tag
+from kartoteka.core import permissions
+from kartoteka.core.pagination import Page, keyset_page
+from kartoteka.core.permissions import Action
+
+SORTS = {
+    "name": _("name"),
+    "created_at": _("created"),
+    "last_contact_at": _("last contact"),
+    "completeness": _("completeness"),
+}
+
+# Columns a user may show in the list: key -> (label, fields the row needs).
+COLUMNS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "name": (_("name"), ("name", "kind")),
+    "kind": (_("kind"), ("kind",)),
+    "phone": (_("phone"), ("primary_phone",)),
+    "email": (_("e-mail"), ("primary_email",)),
+    "owner": (_("owner"), ("owner__username", "owner__first_name", "owner__last_name")),
+    "stage": (_("stage"), ("stage",)),
+    "source": (_("source"), ("source",)),
+    "inn": (_("INN"), ("inn",)),
+    "completeness": (_("completeness"), ("completeness",)),
+    "created_at": (_("created"), ("created_at",)),
+    "last_contact_at": (_("last contact"), ("last_contact_at",)),
+    "tags": (_("tags"), ()),
+}
+DEFAULT_COLUMNS = ["name", "phone", "email", "owner", "stage", "completeness", "last_contact_at"]
+
+
+def visible_clients(user: User | None, action: Action = Action.VIEW) -> QuerySet[Client]:
+    return permissions.scope(user, action, Client.objects.all())
+
+
+class ClientFilter(forms.Form):
+    """The list's filters, shared by the page and the API; unknown keys are ignored."""
+
+    q = forms.CharField(label=_("search"), required=False, max_length=200)
+    kind = forms.ChoiceField(label=_("kind"), required=False, choices=[("", "—"), *Client.Kind.choices])
+    owner = forms.CharField(label=_("owner"), required=False, max_length=20)
+    tag = forms.CharField(label=_("tag"), required=False, max_length=60)
+    stage = forms.ChoiceField(label=_("stage"), required=False, choices=[("", "—"), *Client.Stage.choices])
+    source = forms.ChoiceField(label=_("source"), required=False, choices=[("", "—"), *Client.Source.choices])
+    completeness_below = forms.IntegerField(label=_("completeness below, %"), required=False, min_value=1, max_value=101)
+    created_from = forms.DateField(label=_("created from"), required=False)
+    created_to = forms.DateField(label=_("created to"), required=False)
+    contact_from = forms.DateField(label=_("last contact from"), required=False)
+    contact_to = forms.DateField(label=_("last contact to"), required=False)
+    no_contact_days = forms.IntegerField(label=_("no contact for days"), required=False, min_value=1, max_value=36500)
+    sort = forms.CharField(required=False, max_length=60)
+
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.custom_fields = list(CustomField.objects.all())
+        for field in self.custom_fields:
+            self.fields[f"cf_{field.key}"] = forms.CharField(label=field.label, required=False, max_length=200)
+
+    def clean_owner(self) -> str:
+        value = self.cleaned_data["owner"]
+        if value and value not in ("me", "none") and not value.isdigit():
+            raise forms.ValidationError(_("Choose a user, 'me' or 'none'."))
+        return value
+
+    def clean_sort(self) -> str:
+        value = self.cleaned_data["sort"] or "name"
+        key = value.removeprefix("-")
+        custom_keys = {f"custom.{f.key}" for f in self.custom_fields}
+        if key not in SORTS and key not in custom_keys:
+            raise forms.ValidationError(_("Cannot sort by %(value)s."), params={"value": value})
+        return value
+
+    def apply(self, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        data = self.cleaned_data
+        queryset = queryset.filter(self._conditions(data))
+        for field in self.custom_fields:
+            value = data.get(f"cf_{field.key}")
+            if value:
+                queryset = queryset.filter(_custom_condition(field, value))
+        return queryset
+
+    def _conditions(self, data: dict[str, Any]) -> Q:
+        from django.utils import timezone
+
+        q = Q()
+        simple = {"kind": "kind", "stage": "stage", "source": "source"}
+        for name, column in simple.items():
+            if data.get(name):
+                q &= Q(**{column: data[name]})
+        owner = data.get("owner")
+        if owner == "me":
+            q &= Q(owner=self.user)
+        elif owner == "none":
+            q &= Q(owner__isnull=True)
+        elif owner:
+            q &= Q(owner_id=int(owner))
+        if data.get("tag"):
+            q &= Q(tags__in=Tag.objects.filter(name=data["tag"]))
+        if data.get("completeness_below") is not None:
+            q &= Q(completeness__lt=data["completeness_below"])
+        if data.get("created_from"):
+            q &= Q(created_at__date__gte=data["created_from"])
+        if data.get("created_to"):
+            q &= Q(created_at__date__lte=data["created_to"])
+        if data.get("contact_from"):
+            q &= Q(last_contact_at__date__gte=data["contact_from"])
+        if data.get("contact_to"):
+            q &= Q(last_contact_at__date__lte=data["contact_to"])
+        if data.get("no_contact_days"):
+            since = timezone.now() - timezone.timedelta(days=data["no_contact_days"])
+            q &= Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True)
+        return q
+
+
+def _custom_path(field: CustomField) -> Any:
+    text = KeyTextTransform(field.key, "custom")
+    if field.type == CustomField.Type.NUMBER:
+        return Cast(text, FloatField())
+    return text
+
+
+def _custom_condition(field: CustomField, value: str) -> Q:
+    from kartoteka.clients.custom import clean_value
+
+    lookup = f"custom__{field.key}"
+    if field.type == CustomField.Type.TEXT:
+        return Q(**{f"{lookup}__icontains": value})
+    if field.type == CustomField.Type.MULTI:
+        return Q(**{f"{lookup}__icontains": f'"{value}"'})
+    try:
+        cleaned = clean_value(field, value)
+    except forms.ValidationError:
+        return Q(pk__in=[])
+    return Q(**{lookup: cleaned})
+
+
+def list_clients(
+    user: User | None, form: ClientFilter, cursor: str | None, size: int
+) -> Page[Client] | QuerySet[Client]:
+    """A page of the list; with a search query, the ranked best matches instead."""
+    queryset = form.apply(visible_clients(user)).select_related("owner")
+    query = form.cleaned_data.get("q")
+    if query:
+        return search.search(queryset, query)
+    sort = form.cleaned_data.get("sort") or "name"
+    key, desc = sort.removeprefix("-"), sort.startswith("-")
+    if key.startswith("custom."):
+        field = next(f for f in form.custom_fields if f"custom.{f.key}" == key)
+        queryset = queryset.annotate(sort_value=_custom_path(field))
+        key = "sort_value"
+    return keyset_page(queryset, key, desc, cursor, size)
+

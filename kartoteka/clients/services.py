@@ -1,0 +1,412 @@
+"""Every write to clients: create, update, trash, restore, link, consent.
+
+Views, the API, the CLI, imports and jobs call these; nothing else writes a client.
+Each function owns its transaction and the history row it leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kartoteka.accounts.models import User
+from kartoteka.clients import completeness
+from kartoteka.clients.custom import clean_custom
+from kartoteka.clients.models import (
+    Channel,
+    Client,
+    ClientEvent,
+    Consent,
+    ContactKind,
+    Email,
+    Employment,
+    Phone,
+    Tag,
+)
+from kartoteka.clients.validators import normalize_email, normalize_phone
+from kartoteka.core.errors import StaleVersion
+
+PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birthday")
+COMPANY_FIELDS = ("company_name", "legal_form", "inn", "kpp", "ogrn", "company_day", "website")
+COMMON_FIELDS = ("address", "description", "owner", "source", "stage", "external_system", "external_id")
+NULLABLE = {"birthday", "company_day", "owner"}
+MAX_TAGS = 50
+MAX_CONTACTS = 20
+
+
+@dataclass(frozen=True)
+class PhoneIn:
+    number: str
+    kind: str = ContactKind.MOBILE
+
+
+@dataclass(frozen=True)
+class EmailIn:
+    email: str
+    kind: str = ContactKind.WORK
+
+
+def editable_fields(kind: str) -> tuple[str, ...]:
+    own = PERSON_FIELDS if kind == Client.Kind.PERSON else COMPANY_FIELDS
+    return own + COMMON_FIELDS
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _clean_phones(phones: list[PhoneIn], errors: dict[str, list[str]]) -> list[tuple[PhoneIn, str]]:
+    cleaned, seen = [], set()
+    if len(phones) > MAX_CONTACTS:
+        errors["phones"] = [_("At most %(n)d phones.") % {"n": MAX_CONTACTS}]
+        return []
+    for i, phone in enumerate(phones):
+        if phone.kind not in ContactKind.values:
+            errors[f"phones.{i}.kind"] = [_("Unknown kind of phone.")]
+            continue
+        try:
+            e164 = normalize_phone(phone.number)
+        except ValidationError as exc:
+            errors[f"phones.{i}.number"] = list(exc.messages)
+            continue
+        if e164 not in seen:
+            seen.add(e164)
+            cleaned.append((phone, e164))
+    return cleaned
+
+
+def _clean_emails(emails: list[EmailIn], errors: dict[str, list[str]]) -> list[tuple[EmailIn, str]]:
+    cleaned, seen = [], set()
+    if len(emails) > MAX_CONTACTS:
+        errors["emails"] = [_("At most %(n)d e-mail addresses.") % {"n": MAX_CONTACTS}]
+        return []
+    for i, email in enumerate(emails):
+        if email.kind not in ContactKind.values:
+            errors[f"emails.{i}.kind"] = [_("Unknown kind of e-mail.")]
+            continue
+        try:
+            value = normalize_email(email.email)
+        except ValidationError as exc:
+            errors[f"emails.{i}.email"] = list(exc.messages)
+            continue
+        if value not in seen:
+            seen.add(value)
+            cleaned.append((email, value))
+    return cleaned
+
+
+def _clean_tags(names: list[str], errors: dict[str, list[str]]) -> list[str]:
+    cleaned = sorted({" ".join(n.split()) for n in names if n.strip()})
+    if len(cleaned) > MAX_TAGS or any(len(n) > 60 for n in cleaned):
+        errors["tags"] = [_("At most %(n)d tags of up to 60 characters each.") % {"n": MAX_TAGS}]
+    return cleaned
+
+
+def _validate(client: Client, errors: dict[str, list[str]]) -> None:
+    """Model-level validation of the scalar fields, merged with the other errors."""
+    client.name = client.compose_name()
+    try:
+        client.full_clean(exclude=["tags", "custom"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if client.is_person and not (client.last_name or client.first_name):
+        errors.setdefault("last_name", []).append(_("Enter a last name or a first name."))
+    if not client.is_person and not client.company_name:
+        errors.setdefault("company_name", []).append(_("Enter the company name."))
+    if client.external_id:
+        clash = Client.all_objects.filter(
+            external_system=client.external_system, external_id=client.external_id
+        ).exclude(pk=client.pk)
+        if clash.exists():
+            errors.setdefault("external_id", []).append(_("Another client already has this external id."))
+
+
+# --- derived columns and history --------------------------------------------------------------
+
+
+def _search_text(client: Client, phones: list[str], emails: list[str]) -> str:
+    parts = [client.name, client.company_name, client.inn, client.ogrn, client.external_id, *emails]
+    for e164 in phones:
+        digits = e164.lstrip("+")
+        parts.append(digits)
+        if digits.startswith("7") and len(digits) == 11:
+            parts.append("8" + digits[1:])
+    return " ".join(p for p in parts if p).lower().replace("ё", "е")
+
+
+def _snapshot(client: Client, phones: list[str], emails: list[str], tags: list[str]) -> dict[str, Any]:
+    data: dict[str, Any] = {f: getattr(client, f) for f in editable_fields(client.kind) if f != "owner"}
+    data["owner"] = str(client.owner) if client.owner_id else ""
+    data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
+    data["phones"] = phones
+    data["emails"] = emails
+    data["tags"] = tags
+    data.update({f"custom.{k}": v for k, v in client.custom.items()})
+    return data
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    keys = before.keys() | after.keys()
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+def _refresh_derived(client: Client, phones: list[str], emails: list[str], tags: list[str]) -> None:
+    client.primary_phone = phones[0] if phones else ""
+    client.primary_email = emails[0] if emails else ""
+    client.search_text = _search_text(client, phones, emails)
+    staff = client.staff.filter(person__deleted_at__isnull=True).count() if client.pk else 0
+    client.completeness = completeness.score(
+        client, completeness.weights(client.kind), tags=tags, staff=staff
+    )
+
+
+def _current_contacts(client: Client) -> tuple[list[str], list[str], list[str]]:
+    return (
+        list(client.phones.values_list("e164", flat=True)),
+        list(client.emails.values_list("email", flat=True)),
+        list(client.tags.values_list("name", flat=True)),
+    )
+
+
+def _write_contacts(
+    client: Client, phones: list[tuple[PhoneIn, str]] | None, emails: list[tuple[EmailIn, str]] | None
+) -> None:
+    if phones is not None:
+        client.phones.all().delete()
+        Phone.objects.bulk_create(
+            Phone(client=client, kind=p.kind, raw=p.number.strip()[:40], e164=e164, position=i)
+            for i, (p, e164) in enumerate(phones)
+        )
+    if emails is not None:
+        client.emails.all().delete()
+        Email.objects.bulk_create(
+            Email(client=client, kind=e.kind, email=value, position=i) for i, (e, value) in enumerate(emails)
+        )
+
+
+def _write_tags(client: Client, names: list[str]) -> None:
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=n) for n in names if n not in existing]
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    client.tags.set(Tag.objects.filter(name__in=names))
+
+
+# --- the writes -------------------------------------------------------------------------------
+
+
+def create_client(
+    actor: User | None,
+    kind: str,
+    fields: dict[str, Any],
+    *,
+    phones: Sequence[PhoneIn] = (),
+    emails: Sequence[EmailIn] = (),
+    tags: Sequence[str] = (),
+    custom: dict[str, Any] | None = None,
+) -> Client:
+    """Create a person or a company; ValidationError names every bad field, nothing is written."""
+    if kind not in Client.Kind.values:
+        raise ValidationError({"kind": [_("Choose person or company.")]})
+    client = Client(kind=kind, created_by=actor)
+    return _save(actor, client, fields, list(phones), list(emails), list(tags), custom or {}, created=True)
+
+
+def update_client(
+    actor: User | None,
+    client: Client,
+    expected_version: int,
+    fields: dict[str, Any],
+    *,
+    phones: Sequence[PhoneIn] | None = None,
+    emails: Sequence[EmailIn] | None = None,
+    tags: Sequence[str] | None = None,
+    custom: dict[str, Any] | None = None,
+) -> Client:
+    """Change a client read at `expected_version`; StaleVersion if someone saved it since.
+
+    Only the keys given in `fields` change; None for phones/emails/tags/custom keeps them.
+    """
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        if locked.version != expected_version:
+            raise StaleVersion(locked.version)
+        return _save(
+            actor, locked, fields,
+            None if phones is None else list(phones),
+            None if emails is None else list(emails),
+            None if tags is None else list(tags),
+            custom, created=False,
+        )
+
+
+def _save(
+    actor: User | None,
+    client: Client,
+    fields: dict[str, Any],
+    phones: list[PhoneIn] | None,
+    emails: list[EmailIn] | None,
+    tags: list[str] | None,
+    custom: dict[str, Any] | None,
+    *,
+    created: bool,
+) -> Client:
+    allowed = editable_fields(client.kind)
+    errors: dict[str, list[str]] = {
+        name: [_("This field cannot be set.")] for name in fields if name not in allowed
+    }
+    old_phones, old_emails, old_tags = _current_contacts(client) if not created else ([], [], [])
+    before = _snapshot(client, old_phones, old_emails, old_tags)
+    for name, value in fields.items():
+        if name in allowed:
+            setattr(client, name, "" if value is None and name not in NULLABLE else value)
+    new_phones = _clean_phones(phones, errors) if phones is not None else None
+    new_emails = _clean_emails(emails, errors) if emails is not None else None
+    new_tags = _clean_tags(tags, errors) if tags is not None else old_tags
+    if custom is not None:
+        try:
+            client.custom = clean_custom(client.kind, custom, partial_of=client.custom)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    elif created:
+        try:
+            client.custom = clean_custom(client.kind, {})
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    _validate(client, errors)
+    if errors:
+        raise ValidationError(errors)
+
+    phone_list = [e for _p, e in new_phones] if new_phones is not None else old_phones
+    email_list = [e for _e, e in new_emails] if new_emails is not None else old_emails
+    with transaction.atomic():
+        _refresh_derived(client, phone_list, email_list, new_tags)
+        if not created:
+            client.version += 1
+        try:
+            client.save()
+        except IntegrityError:
+            raise ValidationError({"external_id": [_("Another client already has this external id.")]}) from None
+        _write_contacts(client, new_phones, new_emails)
+        if tags is not None:
+            _write_tags(client, new_tags)
+        after = _snapshot(client, phone_list, email_list, new_tags)
+        changes = _diff(before, after)
+        if created or changes:
+            verb = ClientEvent.Verb.CREATED if created else ClientEvent.Verb.UPDATED
+            ClientEvent.objects.create(client=client, actor=actor, verb=verb, changes=changes)
+    return client
+
+
+def refresh_client(client: Client) -> None:
+    """Recompute the derived columns (after a link or a weight changed)."""
+    phones, emails, tags = _current_contacts(client)
+    _refresh_derived(client, phones, emails, tags)
+    Client.all_objects.filter(pk=client.pk).update(
+        primary_phone=client.primary_phone, primary_email=client.primary_email,
+        search_text=client.search_text, completeness=client.completeness,
+    )
+
+
+def trash_client(actor: User | None, client: Client) -> None:
+    with transaction.atomic():
+        updated = Client.objects.filter(pk=client.pk).update(deleted_at=timezone.now())
+        if updated:
+            ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.DELETED)
+
+
+def restore_client(actor: User | None, client: Client) -> None:
+    with transaction.atomic():
+        updated = Client.all_objects.filter(pk=client.pk, deleted_at__isnull=False).update(deleted_at=None)
+        if updated:
+            ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.RESTORED)
+
+
+def link_person(
+    actor: User | None, person: Client, company: Client, role: str, position: str = ""
+) -> Employment:
+    """Record that `person` works at `company` in `role`."""
+    errors: dict[str, list[str]] = {}
+    if person.kind != Client.Kind.PERSON:
+        errors["person"] = [_("Choose a person.")]
+    if company.kind != Client.Kind.COMPANY:
+        errors["company"] = [_("Choose a company.")]
+    if role not in Employment.Role.values:
+        errors["role"] = [_("Unknown role.")]
+    if len(position) > 150:
+        errors["position"] = [_("At most %(n)d characters.") % {"n": 150}]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        job, created = Employment.objects.get_or_create(
+            person=person, company=company, role=role, defaults={"position": position.strip()}
+        )
+        if not created and job.position != position.strip():
+            job.position = position.strip()
+            job.save(update_fields=["position", "updated_at"])
+        change = {"company": company.name, "person": person.name, "role": job.get_role_display()}
+        for client in (person, company):
+            ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.LINKED, changes=change)
+        refresh_client(company)
+    return job
+
+
+def unlink_person(actor: User | None, job: Employment) -> None:
+    with transaction.atomic():
+        change = {"company": job.company.name, "person": job.person.name, "role": job.get_role_display()}
+        job.delete()
+        for client in (job.person, job.company):
+            ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.UNLINKED, changes=change)
+        refresh_client(job.company)
+
+
+def record_consent(
+    actor: User | None, client: Client, channel: str, granted: bool, source: str = "",
+    at: dt.datetime | None = None,
+) -> Consent:
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [_("Unknown channel.")]})
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            client=client, channel=channel, granted=granted, source=source.strip()[:200],
+            recorded_at=at or timezone.now(), recorded_by=actor,
+        )
+        ClientEvent.objects.create(
+            client=client, actor=actor, verb=ClientEvent.Verb.CONSENT,
+            changes={"channel": channel, "granted": granted, "source": consent.source},
+        )
+    return consent
+
+
+def touch_last_contact(client_id: int) -> None:
+    """Set a client's last contact from its newest live interaction."""
+    from kartoteka.activities.models import Interaction
+
+    newest = Interaction.objects.filter(client_id=client_id).aggregate(at=Max("occurred_at"))["at"]
+    Client.all_objects.filter(pk=client_id).update(last_contact_at=newest)
+
+
+def recompute_completeness(kind: str, batch: int = 2000) -> int:
+    """Recompute every live client's completeness of `kind` after weights changed."""
+    done, last_id = 0, 0
+    table = completeness.weights(kind)
+    while True:
+        ids = list(
+            Client.objects.filter(kind=kind, pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return done
+        for client in Client.objects.filter(pk__in=ids).prefetch_related("tags"):
+            staff = client.staff.count() if "staff" in table else 0
+            value = completeness.score(client, table, tags=client.tags.all(), staff=staff)
+            if value != client.completeness:
+                Client.objects.filter(pk=client.pk).update(completeness=value)
+        done += len(ids)
+        last_id = ids[-1]
