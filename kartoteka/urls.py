@@ -1,7 +1,10 @@
 from django.urls import include, path
 
+from kartoteka.api import api
+
 urlpatterns = [
     path("", include("kartoteka.core.urls")),
     path("", include("kartoteka.accounts.urls")),
     path("clients/", include("kartoteka.clients.urls")),
+    path("api/v1/", api.urls),
 ]
