@@ -20,7 +20,7 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not (DEBUG or TESTING or env_bool("KARTOTEKA_EMBEDDED", False)):
         raise ConfigError("SECRET_KEY: must be set (or SECRET_KEY_FILE) outside embedded mode")
-    SECRET_KEY = "embedded-insecure-key-change-me"  # noqa: S105 - embedded/dev only
+    SECRET_KEY = "embedded-insecure-key-change-me"  # noqa: S105 - embedded and tests only
 elif len(SECRET_KEY) < 32:
     raise ConfigError("SECRET_KEY: must be at least 32 characters long")
 
@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kartoteka.core.middleware.LoginRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -96,7 +97,9 @@ def _database() -> dict:
         config["CONN_MAX_AGE"] = 0 if TESTING else config["CONN_MAX_AGE"]
         config["TEST"] = {"NAME": None}
     elif engine != "django.db.backends.postgresql":
-        raise ConfigError(f"DATABASE_URL: only sqlite:// and postgres:// are supported, got {url!r}")
+        raise ConfigError(
+            f"DATABASE_URL: only sqlite:// and postgres:// are supported, got {url!r}"
+        )
     return config
 
 

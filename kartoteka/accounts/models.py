@@ -11,7 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     language = models.CharField(
-        _("interface language"), max_length=8, choices=settings.LANGUAGES, blank=True,
+        _("interface language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
         help_text=_("Empty: taken from the browser."),
     )
 

@@ -45,17 +45,27 @@ class Interaction(TimeStamped, SoftDeletable):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("time"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="interactions",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     summary = models.TextField(_("summary"), blank=True)
-    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, blank=True)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, blank=True
+    )
     duration_seconds = models.PositiveIntegerField(_("duration, seconds"), null=True, blank=True)
     result = models.CharField(_("result"), max_length=200, blank=True)
     amount = models.DecimalField(
-        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0)],
     )
     currency = models.CharField(_("currency"), max_length=3, blank=True)
@@ -73,7 +83,8 @@ class Interaction(TimeStamped, SoftDeletable):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount__isnull=True) | ~Q(currency=""), name="interaction_amount_has_currency"
+                condition=Q(amount__isnull=True) | ~Q(currency=""),
+                name="interaction_amount_has_currency",
             ),
         ]
 

@@ -50,7 +50,9 @@ def timeline(
 def colleagues(client: Client, since: dt.datetime) -> list[dict]:
     """Who in the company works with this client: authors of its interactions since `since`."""
     rows = (
-        Interaction.objects.filter(client_id__in=timeline_client_ids(client), occurred_at__gte=since)
+        Interaction.objects.filter(
+            client_id__in=timeline_client_ids(client), occurred_at__gte=since
+        )
         .exclude(author=None)
         .values("author_id", "author__username", "author__first_name", "author__last_name")
         .annotate(count=Count("id"), last=Max("occurred_at"))
@@ -59,10 +61,10 @@ def colleagues(client: Client, since: dt.datetime) -> list[dict]:
     return [
         {
             "id": r["author_id"],
-            "name": f"{r['author__first_name']} {r['author__last_name']}".strip() or r["author__username"],
+            "name": f"{r['author__first_name']} {r['author__last_name']}".strip()
+            or r["author__username"],
             "count": r["count"],
             "last": r["last"],
         }
         for r in rows
     ]
-

@@ -17,8 +17,18 @@ from kartoteka.clients.models import Client
 from kartoteka.clients.services import touch_last_contact
 
 FIELDS = (
-    "kind", "occurred_at", "channel", "subject", "summary", "direction", "duration_seconds",
-    "result", "amount", "currency", "items", "complaint_status",
+    "kind",
+    "occurred_at",
+    "channel",
+    "subject",
+    "summary",
+    "direction",
+    "duration_seconds",
+    "result",
+    "amount",
+    "currency",
+    "items",
+    "complaint_status",
 )
 # Currencies accepted for amounts (ISO 4217); extend as the business needs.
 CURRENCIES = {"RUB", "USD", "EUR", "CNY", "KZT", "BYN", "UZS", "AMD", "GBP", "TRY", "AED"}
@@ -45,7 +55,9 @@ def _clean_items(items: Any, errors: dict[str, list[str]]) -> list[dict[str, Any
         if not (qty.is_finite() and price.is_finite()) or qty <= 0 or price < 0:
             errors[f"items.{i}"] = [_("Quantity must be positive and price not negative.")]
             continue
-        cleaned.append({"name": str(item["name"]).strip()[:200], "quantity": str(qty), "price": str(price)})
+        cleaned.append(
+            {"name": str(item["name"]).strip()[:200], "quantity": str(qty), "price": str(price)}
+        )
     return cleaned
 
 
@@ -100,7 +112,9 @@ def log_interaction(actor: User | None, client: Client, fields: dict[str, Any]) 
     return interaction
 
 
-def update_interaction(actor: User | None, interaction: Interaction, fields: dict[str, Any]) -> Interaction:
+def update_interaction(
+    actor: User | None, interaction: Interaction, fields: dict[str, Any]
+) -> Interaction:
     with transaction.atomic():
         locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
         errors = _apply(locked, fields)

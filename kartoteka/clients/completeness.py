@@ -9,12 +9,27 @@ from kartoteka.clients.models import Client, CompletenessWeight
 # Used until an administrator sets weights of their own for a kind.
 DEFAULT_WEIGHTS: dict[str, dict[str, int]] = {
     Client.Kind.PERSON: {
-        "last_name": 15, "first_name": 15, "middle_name": 5, "phone": 20, "email": 15,
-        "birthday": 10, "owner": 10, "source": 5, "address": 5,
+        "last_name": 15,
+        "first_name": 15,
+        "middle_name": 5,
+        "phone": 20,
+        "email": 15,
+        "birthday": 10,
+        "owner": 10,
+        "source": 5,
+        "address": 5,
     },
     Client.Kind.COMPANY: {
-        "company_name": 15, "inn": 15, "kpp": 5, "ogrn": 5, "phone": 15, "email": 10,
-        "address": 10, "owner": 10, "source": 5, "staff": 10,
+        "company_name": 15,
+        "inn": 15,
+        "kpp": 5,
+        "ogrn": 5,
+        "phone": 15,
+        "email": 10,
+        "address": 10,
+        "owner": 10,
+        "source": 5,
+        "staff": 10,
     },
 }
 
@@ -43,7 +58,9 @@ def is_filled(client: Client, field: str, *, tags: Iterable[object] = (), staff:
     return bool(getattr(client, field, None))
 
 
-def score(client: Client, table: dict[str, int], *, tags: Iterable[object] = (), staff: int = 0) -> int:
+def score(
+    client: Client, table: dict[str, int], *, tags: Iterable[object] = (), staff: int = 0
+) -> int:
     total = sum(table.values())
     if not total:
         return 0

@@ -56,16 +56,22 @@ def clean_value(field: CustomField, value: Any) -> Any:
         raise ValidationError(_("Enter yes or no."))
     if field.type == kind.CHOICE:
         if str(value) not in field.choices:
-            raise ValidationError(_("%(value)s is not one of the choices."), params={"value": value})
+            raise ValidationError(
+                _("%(value)s is not one of the choices."), params={"value": value}
+            )
         return str(value)
     values = value if isinstance(value, list) else [value]
     bad = [str(v) for v in values if str(v) not in field.choices]
     if bad:
-        raise ValidationError(_("%(value)s is not one of the choices."), params={"value": ", ".join(bad)})
+        raise ValidationError(
+            _("%(value)s is not one of the choices."), params={"value": ", ".join(bad)}
+        )
     return [str(v) for v in values]
 
 
-def clean_custom(kind: str, values: dict[str, Any], partial_of: dict[str, Any] | None = None) -> dict[str, Any]:
+def clean_custom(
+    kind: str, values: dict[str, Any], partial_of: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Validate `values` against the fields defined for `kind`.
 
     With `partial_of`, `values` changes that stored dict (a key set to empty clears it).

@@ -68,8 +68,12 @@ class Client(TimeStamped, SoftDeletable, Versioned):
     description = models.TextField(_("description"), blank=True)
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="owned_clients",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_clients",
     )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, default=Stage.LEAD)
@@ -87,8 +91,12 @@ class Client(TimeStamped, SoftDeletable, Versioned):
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
     search_text = models.TextField(default="", editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
 
     class Meta:
@@ -96,19 +104,28 @@ class Client(TimeStamped, SoftDeletable, Versioned):
         verbose_name_plural = _("clients")
         indexes = [
             models.Index(fields=["name", "id"], name="client_name_live", condition=LIVE),
-            models.Index(fields=["owner", "name", "id"], name="client_owner_name_live", condition=LIVE),
+            models.Index(
+                fields=["owner", "name", "id"], name="client_owner_name_live", condition=LIVE
+            ),
             models.Index(fields=["created_at", "id"], name="client_created_live", condition=LIVE),
-            models.Index(fields=["last_contact_at", "id"], name="client_contact_live", condition=LIVE),
-            models.Index(fields=["completeness", "id"], name="client_complete_live", condition=LIVE),
+            models.Index(
+                fields=["last_contact_at", "id"], name="client_contact_live", condition=LIVE
+            ),
+            models.Index(
+                fields=["completeness", "id"], name="client_complete_live", condition=LIVE
+            ),
             models.Index(fields=["inn"], name="client_inn"),
             models.Index(fields=["deleted_at"], name="client_trash", condition=~LIVE),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["external_system", "external_id"], condition=~Q(external_id=""),
+                fields=["external_system", "external_id"],
+                condition=~Q(external_id=""),
                 name="client_external_id_unique",
             ),
-            models.CheckConstraint(condition=Q(kind__in=["person", "company"]), name="client_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["person", "company"]), name="client_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,7 +151,9 @@ class ContactKind(models.TextChoices):
 
 class Phone(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="phones")
-    kind = models.CharField(_("kind"), max_length=8, choices=ContactKind.choices, default=ContactKind.MOBILE)
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=ContactKind.choices, default=ContactKind.MOBILE
+    )
     raw = models.CharField(_("as entered"), max_length=40)
     e164 = models.CharField(_("phone"), max_length=16, db_index=True)
     position = models.PositiveSmallIntegerField(default=0)
@@ -150,7 +169,9 @@ class Phone(models.Model):
 
 class Email(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(_("kind"), max_length=8, choices=ContactKind.choices, default=ContactKind.WORK)
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=ContactKind.choices, default=ContactKind.WORK
+    )
     email = models.EmailField(_("e-mail"), db_index=True)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -186,7 +207,9 @@ class Employment(TimeStamped):
         verbose_name_plural = _("positions at companies")
         constraints = [
             models.UniqueConstraint(fields=["person", "company", "role"], name="employment_unique"),
-            models.CheckConstraint(condition=~Q(person=models.F("company")), name="employment_not_self"),
+            models.CheckConstraint(
+                condition=~Q(person=models.F("company")), name="employment_not_self"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,7 +239,9 @@ class Consent(models.Model):
         ordering = ["-recorded_at", "-id"]
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
-        indexes = [models.Index(fields=["client", "channel", "-recorded_at"], name="consent_latest")]
+        indexes = [
+            models.Index(fields=["client", "channel", "-recorded_at"], name="consent_latest")
+        ]
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.channel} {self.granted}"
@@ -241,7 +266,9 @@ class CustomField(models.Model):
     key = models.SlugField(_("key"), max_length=40, unique=True)
     label = models.CharField(_("label"), max_length=100)
     type = models.CharField(_("type"), max_length=8, choices=Type.choices)
-    applies_to = models.CharField(_("applies to"), max_length=8, choices=AppliesTo.choices, default=AppliesTo.BOTH)
+    applies_to = models.CharField(
+        _("applies to"), max_length=8, choices=AppliesTo.choices, default=AppliesTo.BOTH
+    )
     choices = models.JSONField(_("choices"), default=list, blank=True)
     required = models.BooleanField(_("required"), default=False)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -269,7 +296,9 @@ class CompletenessWeight(models.Model):
         ordering = ["kind", "field"]
         verbose_name = _("completeness weight")
         verbose_name_plural = _("completeness weights")
-        constraints = [models.UniqueConstraint(fields=["kind", "field"], name="completeness_weight_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "field"], name="completeness_weight_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}.{self.field}={self.weight}"
@@ -306,7 +335,9 @@ class ClientEvent(models.Model):
 class SavedView(models.Model):
     """A user's named list view: filters, sorting and columns, as a query string."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
     name = models.CharField(_("name"), max_length=100)
     query = models.CharField(max_length=2000, blank=True)
 

@@ -50,17 +50,27 @@ class ClientFilter(forms.Form):
     """The list's filters, shared by the page and the API; unknown keys are ignored."""
 
     q = forms.CharField(label=_("search"), required=False, max_length=200)
-    kind = forms.ChoiceField(label=_("kind"), required=False, choices=[("", "—"), *Client.Kind.choices])
+    kind = forms.ChoiceField(
+        label=_("kind"), required=False, choices=[("", "—"), *Client.Kind.choices]
+    )
     owner = forms.CharField(label=_("owner"), required=False, max_length=20)
     tag = forms.CharField(label=_("tag"), required=False, max_length=60)
-    stage = forms.ChoiceField(label=_("stage"), required=False, choices=[("", "—"), *Client.Stage.choices])
-    source = forms.ChoiceField(label=_("source"), required=False, choices=[("", "—"), *Client.Source.choices])
-    completeness_below = forms.IntegerField(label=_("completeness below, %"), required=False, min_value=1, max_value=101)
+    stage = forms.ChoiceField(
+        label=_("stage"), required=False, choices=[("", "—"), *Client.Stage.choices]
+    )
+    source = forms.ChoiceField(
+        label=_("source"), required=False, choices=[("", "—"), *Client.Source.choices]
+    )
+    completeness_below = forms.IntegerField(
+        label=_("completeness below, %"), required=False, min_value=1, max_value=101
+    )
     created_from = forms.DateField(label=_("created from"), required=False)
     created_to = forms.DateField(label=_("created to"), required=False)
     contact_from = forms.DateField(label=_("last contact from"), required=False)
     contact_to = forms.DateField(label=_("last contact to"), required=False)
-    no_contact_days = forms.IntegerField(label=_("no contact for days"), required=False, min_value=1, max_value=36500)
+    no_contact_days = forms.IntegerField(
+        label=_("no contact for days"), required=False, min_value=1, max_value=36500
+    )
     sort = forms.CharField(required=False, max_length=60)
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
@@ -68,7 +78,9 @@ class ClientFilter(forms.Form):
         self.user = user
         self.custom_fields = list(CustomField.objects.all())
         for field in self.custom_fields:
-            self.fields[f"cf_{field.key}"] = forms.CharField(label=field.label, required=False, max_length=200)
+            self.fields[f"cf_{field.key}"] = forms.CharField(
+                label=field.label, required=False, max_length=200
+            )
 
     def clean_owner(self) -> str:
         value = self.cleaned_data["owner"]
@@ -163,4 +175,3 @@ def list_clients(
         queryset = queryset.annotate(sort_value=_custom_path(field))
         key = "sort_value"
     return keyset_page(queryset, key, desc, cursor, size)
-

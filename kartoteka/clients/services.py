@@ -36,7 +36,15 @@ from kartoteka.core.errors import StaleVersion
 
 PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birthday")
 COMPANY_FIELDS = ("company_name", "legal_form", "inn", "kpp", "ogrn", "company_day", "website")
-COMMON_FIELDS = ("address", "description", "owner", "source", "stage", "external_system", "external_id")
+COMMON_FIELDS = (
+    "address",
+    "description",
+    "owner",
+    "source",
+    "stage",
+    "external_system",
+    "external_id",
+)
 NULLABLE = {"birthday", "company_day", "owner"}
 MAX_TAGS = 50
 MAX_CONTACTS = 20
@@ -113,7 +121,9 @@ def _validate(client: Client, errors: dict[str, list[str]]) -> None:
     """Model-level validation of the scalar fields, merged with the other errors."""
     client.name = client.compose_name()
     try:
-        client.full_clean(exclude=["tags", "custom"], validate_unique=False, validate_constraints=False)
+        client.full_clean(
+            exclude=["tags", "custom"], validate_unique=False, validate_constraints=False
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
@@ -126,7 +136,9 @@ def _validate(client: Client, errors: dict[str, list[str]]) -> None:
             external_system=client.external_system, external_id=client.external_id
         ).exclude(pk=client.pk)
         if clash.exists():
-            errors.setdefault("external_id", []).append(_("Another client already has this external id."))
+            errors.setdefault("external_id", []).append(
+                _("Another client already has this external id.")
+            )
 
 
 # --- derived columns and history --------------------------------------------------------------
@@ -142,8 +154,12 @@ def _search_text(client: Client, phones: list[str], emails: list[str]) -> str:
     return " ".join(p for p in parts if p).lower().replace("ё", "е")
 
 
-def _snapshot(client: Client, phones: list[str], emails: list[str], tags: list[str]) -> dict[str, Any]:
-    data: dict[str, Any] = {f: getattr(client, f) for f in editable_fields(client.kind) if f != "owner"}
+def _snapshot(
+    client: Client, phones: list[str], emails: list[str], tags: list[str]
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        f: getattr(client, f) for f in editable_fields(client.kind) if f != "owner"
+    }
     data["owner"] = str(client.owner) if client.owner_id else ""
     data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
     data["phones"] = phones
@@ -177,7 +193,9 @@ def _current_contacts(client: Client) -> tuple[list[str], list[str], list[str]]:
 
 
 def _write_contacts(
-    client: Client, phones: list[tuple[PhoneIn, str]] | None, emails: list[tuple[EmailIn, str]] | None
+    client: Client,
+    phones: list[tuple[PhoneIn, str]] | None,
+    emails: list[tuple[EmailIn, str]] | None,
 ) -> None:
     if phones is not None:
         client.phones.all().delete()
@@ -188,7 +206,8 @@ def _write_contacts(
     if emails is not None:
         client.emails.all().delete()
         Email.objects.bulk_create(
-            Email(client=client, kind=e.kind, email=value, position=i) for i, (e, value) in enumerate(emails)
+            Email(client=client, kind=e.kind, email=value, position=i)
+            for i, (e, value) in enumerate(emails)
         )
 
 
@@ -216,7 +235,9 @@ def create_client(
     if kind not in Client.Kind.values:
         raise ValidationError({"kind": [_("Choose person or company.")]})
     client = Client(kind=kind, created_by=actor)
-    return _save(actor, client, fields, list(phones), list(emails), list(tags), custom or {}, created=True)
+    return _save(
+        actor, client, fields, list(phones), list(emails), list(tags), custom or {}, created=True
+    )
 
 
 def update_client(
@@ -239,11 +260,14 @@ def update_client(
         if locked.version != expected_version:
             raise StaleVersion(locked.version)
         return _save(
-            actor, locked, fields,
+            actor,
+            locked,
+            fields,
             None if phones is None else list(phones),
             None if emails is None else list(emails),
             None if tags is None else list(tags),
-            custom, created=False,
+            custom,
+            created=False,
         )
 
 
@@ -293,7 +317,9 @@ def _save(
         try:
             client.save()
         except IntegrityError:
-            raise ValidationError({"external_id": [_("Another client already has this external id.")]}) from None
+            raise ValidationError(
+                {"external_id": [_("Another client already has this external id.")]}
+            ) from None
         _write_contacts(client, new_phones, new_emails)
         if tags is not None:
             _write_tags(client, new_tags)
@@ -310,8 +336,10 @@ def refresh_client(client: Client) -> None:
     phones, emails, tags = _current_contacts(client)
     _refresh_derived(client, phones, emails, tags)
     Client.all_objects.filter(pk=client.pk).update(
-        primary_phone=client.primary_phone, primary_email=client.primary_email,
-        search_text=client.search_text, completeness=client.completeness,
+        primary_phone=client.primary_phone,
+        primary_email=client.primary_email,
+        search_text=client.search_text,
+        completeness=client.completeness,
     )
 
 
@@ -324,7 +352,9 @@ def trash_client(actor: User | None, client: Client) -> None:
 
 def restore_client(actor: User | None, client: Client) -> None:
     with transaction.atomic():
-        updated = Client.all_objects.filter(pk=client.pk, deleted_at__isnull=False).update(deleted_at=None)
+        updated = Client.all_objects.filter(pk=client.pk, deleted_at__isnull=False).update(
+            deleted_at=None
+        )
         if updated:
             ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.RESTORED)
 
@@ -353,33 +383,51 @@ def link_person(
             job.save(update_fields=["position", "updated_at"])
         change = {"company": company.name, "person": person.name, "role": job.get_role_display()}
         for client in (person, company):
-            ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.LINKED, changes=change)
+            ClientEvent.objects.create(
+                client=client, actor=actor, verb=ClientEvent.Verb.LINKED, changes=change
+            )
         refresh_client(company)
     return job
 
 
 def unlink_person(actor: User | None, job: Employment) -> None:
     with transaction.atomic():
-        change = {"company": job.company.name, "person": job.person.name, "role": job.get_role_display()}
+        change = {
+            "company": job.company.name,
+            "person": job.person.name,
+            "role": job.get_role_display(),
+        }
         job.delete()
         for client in (job.person, job.company):
-            ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.UNLINKED, changes=change)
+            ClientEvent.objects.create(
+                client=client, actor=actor, verb=ClientEvent.Verb.UNLINKED, changes=change
+            )
         refresh_client(job.company)
 
 
 def record_consent(
-    actor: User | None, client: Client, channel: str, granted: bool, source: str = "",
+    actor: User | None,
+    client: Client,
+    channel: str,
+    granted: bool,
+    source: str = "",
     at: dt.datetime | None = None,
 ) -> Consent:
     if channel not in Channel.values:
         raise ValidationError({"channel": [_("Unknown channel.")]})
     with transaction.atomic():
         consent = Consent.objects.create(
-            client=client, channel=channel, granted=granted, source=source.strip()[:200],
-            recorded_at=at or timezone.now(), recorded_by=actor,
+            client=client,
+            channel=channel,
+            granted=granted,
+            source=source.strip()[:200],
+            recorded_at=at or timezone.now(),
+            recorded_by=actor,
         )
         ClientEvent.objects.create(
-            client=client, actor=actor, verb=ClientEvent.Verb.CONSENT,
+            client=client,
+            actor=actor,
+            verb=ClientEvent.Verb.CONSENT,
             changes={"channel": channel, "granted": granted, "source": consent.source},
         )
     return consent
@@ -399,7 +447,9 @@ def recompute_completeness(kind: str, batch: int = 2000) -> int:
     table = completeness.weights(kind)
     while True:
         ids = list(
-            Client.objects.filter(kind=kind, pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:batch]
+            Client.objects.filter(kind=kind, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
         )
         if not ids:
             return done

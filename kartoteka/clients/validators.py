@@ -25,7 +25,9 @@ def normalize_phone(raw: str) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(_("%(value)s is not a valid phone number."), params={"value": text}, code="phone")
+        raise ValidationError(
+            _("%(value)s is not a valid phone number."), params={"value": text}, code="phone"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -56,7 +58,9 @@ def normalize_email(raw: str) -> str:
         validate_email(email)
     except ValidationError:
         raise ValidationError(
-            _("%(value)s is not a valid e-mail address."), params={"value": raw.strip()}, code="email"
+            _("%(value)s is not a valid e-mail address."),
+            params={"value": raw.strip()},
+            code="email",
         ) from None
     return email
 
@@ -73,9 +77,13 @@ def validate_inn(value: str) -> None:
 
 
 def validate_ogrn(value: str) -> None:
-    _stdnum(stdnum_ogrn, value, _("%(value)s is not a valid OGRN (the check digit does not match)."))
+    _stdnum(
+        stdnum_ogrn, value, _("%(value)s is not a valid OGRN (the check digit does not match).")
+    )
 
 
 def validate_kpp(value: str) -> None:
     if not KPP_RE.match(value):
-        raise ValidationError(_("%(value)s is not a valid KPP (nine characters)."), params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not a valid KPP (nine characters)."), params={"value": value}
+        )

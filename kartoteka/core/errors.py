@@ -16,5 +16,8 @@ class StaleVersion(Exception):
 def field_errors(exc: ValidationError) -> dict[str, list[str]]:
     """Flatten a ValidationError into {field: [messages]}; "__all__" for the record."""
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+        return {
+            field: [str(m) for e in errs for m in e.messages]
+            for field, errs in exc.error_dict.items()
+        }
     return {"__all__": [str(m) for m in exc.messages]}

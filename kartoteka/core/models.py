@@ -27,7 +27,7 @@ class SoftDeletable(models.Model):
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
 
     objects = LiveManager()
-    all_objects = models.Manager()
+    all_objects = models.Manager()  # noqa: DJ012 - a mixin: subclasses declare fields after it
 
     class Meta:
         abstract = True

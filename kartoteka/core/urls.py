@@ -1,4 +1,7 @@
 from django.urls import path
 
+from kartoteka.core import views
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+]

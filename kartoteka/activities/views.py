@@ -1,0 +1,39 @@
+"""Logging interactions from the card without a page reload (htmx)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from kartoteka.activities import services
+from kartoteka.activities.forms import InteractionForm, QuickCallForm, QuickNoteForm, TimelineFilter
+from kartoteka.clients.views import get_client, timeline_page
+from kartoteka.core.forms import add_service_errors
+from kartoteka.core.permissions import Action
+
+FORMS = {"call": QuickCallForm, "note": QuickNoteForm, "any": InteractionForm}
+
+
+@require_POST
+def log(request: HttpRequest, pk: int, form_name: str) -> HttpResponse:
+    """Log an interaction; answer with the refreshed timeline, or the form with its errors."""
+    client = get_client(request, pk, Action.EDIT)
+    form_class = FORMS.get(form_name, InteractionForm)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            services.log_interaction(request.user, client, form.service_fields())  # type: ignore[arg-type,attr-defined]
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    status = 422 if form.errors else 200
+    context = {
+        "client": client,
+        "form": form if form.errors else form_class(),
+        "form_name": form_name,
+        "page": timeline_page(client, TimelineFilter(), None),
+        "timeline_filter": TimelineFilter(),
+        "logged": not form.errors,
+    }
+    return render(request, "activities/_logged.html", context, status=status)

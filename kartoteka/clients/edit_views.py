@@ -1,0 +1,249 @@
+"""Client pages that change something: create, edit, trash, restore, links, consents, views."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kartoteka.clients import services
+from kartoteka.clients.forms import (
+    ClientForm,
+    ConsentForm,
+    EmailFormSet,
+    JobForm,
+    LinkForm,
+    PhoneFormSet,
+    SavedViewForm,
+    emails_from,
+    phones_from,
+    styled_formset,
+)
+from kartoteka.clients.models import Client, Employment, SavedView
+from kartoteka.clients.queries import visible_clients
+from kartoteka.clients.views import get_client
+from kartoteka.core import permissions
+from kartoteka.core.errors import StaleVersion
+from kartoteka.core.forms import add_service_errors
+from kartoteka.core.permissions import Action
+
+
+def _contact_initial(client: Client | None) -> tuple[list[dict], list[dict]]:
+    if client is None:
+        return [], []
+    phones = [{"number": p.raw or p.e164, "kind": p.kind} for p in client.phones.all()]
+    emails = [{"email": e.email, "kind": e.kind} for e in client.emails.all()]
+    return phones, emails
+
+
+def _map_contact_errors(exc: ValidationError, phone_set, email_set) -> ValidationError | None:  # type: ignore[no-untyped-def]
+    """Put errors such as "phones.1.number" on the matching formset row; return the rest."""
+    rest: dict[str, list[str]] = {}
+    filled = {
+        "phones": [f for f in phone_set if f.cleaned_data.get("number", "").strip()],
+        "emails": [f for f in email_set if f.cleaned_data.get("email", "").strip()],
+    }
+    for key, messages_ in exc.message_dict.items():
+        parts = key.split(".")
+        if (
+            parts[0] in filled
+            and len(parts) == 3
+            and parts[1].isdigit()
+            and int(parts[1]) < len(filled[parts[0]])
+        ):
+            row = filled[parts[0]][int(parts[1])]
+            for message in messages_:
+                row.add_error(parts[2] if parts[2] in row.fields else None, message)
+        else:
+            rest[key] = messages_
+    return ValidationError(rest) if rest else None
+
+
+def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpResponse:
+    initial_phones, initial_emails = _contact_initial(client)
+    data = request.POST if request.method == "POST" else None
+    form = ClientForm(
+        data,
+        kind=kind,
+        instance=client or Client(kind=kind),
+        initial={} if client else {"owner": request.user},
+    )
+    phone_set = styled_formset(PhoneFormSet(data, prefix="phone", initial=initial_phones))
+    email_set = styled_formset(EmailFormSet(data, prefix="email", initial=initial_emails))
+    job_form = JobForm(data, prefix="job", initial={"company": request.GET.get("company")})
+    company = _company_for_job(request, job_form) if kind == Client.Kind.PERSON else None
+    stale = False
+    if data is not None and all(f.is_valid() for f in (form, phone_set, email_set, job_form)):
+        try:
+            saved = _save(request, form, phone_set, email_set, client, company, job_form)
+        except StaleVersion:
+            stale = True
+            form.add_error(
+                None,
+                _(
+                    "Someone else saved this card while you were editing it. Your changes are "
+                    "below and were not saved: open the card in a new tab, compare, and save "
+                    "again."
+                ),
+            )
+        except ValidationError as exc:
+            remaining = _map_contact_errors(exc, phone_set, email_set)
+            if remaining:
+                add_service_errors(
+                    form, remaining, {f"custom.{f.key}": f"cf_{f.key}" for f in form.custom_fields}
+                )
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("clients:card", pk=saved.pk)
+    context = {
+        "form": form,
+        "phone_set": phone_set,
+        "email_set": email_set,
+        "job_form": job_form,
+        "company": company,
+        "client": client,
+        "kind": kind,
+        "stale": stale,
+    }
+    return render(
+        request,
+        "clients/edit.html",
+        context,
+        status=409 if stale else 200 if data is None or not form.errors else 422,
+    )
+
+
+def _company_for_job(request: HttpRequest, job_form: JobForm) -> Client | None:
+    raw = request.POST.get("job-company") or request.GET.get("company")
+    if not raw or not str(raw).isdigit():
+        return None
+    return visible_clients(request.user).filter(pk=int(raw), kind=Client.Kind.COMPANY).first()  # type: ignore[arg-type]
+
+
+def _save(request, form, phone_set, email_set, client, company, job_form) -> Client:  # type: ignore[no-untyped-def]
+    user = request.user
+    args = {
+        "phones": phones_from(phone_set),
+        "emails": emails_from(email_set),
+        "tags": form.service_tags(),
+        "custom": form.service_custom(),
+    }
+    with transaction.atomic():
+        if client is None:
+            saved = services.create_client(user, form.kind, form.service_fields(), **args)
+            if company is not None:
+                services.link_person(
+                    user,
+                    saved,
+                    company,
+                    job_form.cleaned_data["role"],
+                    job_form.cleaned_data["position"],
+                )
+            return saved
+        version = form.cleaned_data.get("version") or 0
+        return services.update_client(user, client, version, form.service_fields(), **args)
+
+
+def client_create(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in Client.Kind.values:
+        return redirect("clients:list")
+    permissions.require(request.user, Action.CREATE)  # type: ignore[arg-type]
+    return _edit(request, kind, None)
+
+
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client(request, pk, Action.EDIT)
+    return _edit(request, client.kind, client)
+
+
+@require_POST
+def client_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client(request, pk, Action.DELETE)
+    services.trash_client(request.user, client)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        _("%(name)s is in the trash; it can be restored from there.") % {"name": client.name},
+    )
+    return redirect("clients:list")
+
+
+@require_POST
+def client_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    client = permissions.get_or_404(request.user, Action.RESTORE, Client.all_objects.all(), pk=pk)  # type: ignore[arg-type]
+    services.restore_client(request.user, client)  # type: ignore[arg-type]
+    messages.success(request, _("%(name)s is restored.") % {"name": client.name})
+    return redirect("clients:card", pk=client.pk)
+
+
+@require_POST
+def link_add(request: HttpRequest, pk: int) -> HttpResponse:
+    company = get_client(request, pk, Action.EDIT)
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        person = get_client(request, form.cleaned_data["person"])
+        try:
+            services.link_person(
+                request.user,
+                person,
+                company,
+                form.cleaned_data["role"],  # type: ignore[arg-type]
+                form.cleaned_data["position"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Choose a person and a role."))
+    return redirect("clients:card", pk=company.pk)
+
+
+@require_POST
+def link_remove(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
+    client = get_client(request, pk, Action.EDIT)
+    job = get_object_or_404(Employment.objects.select_related("person", "company"), pk=link_id)
+    if client.pk not in (job.person_id, job.company_id):
+        return redirect("clients:card", pk=client.pk)
+    services.unlink_person(request.user, job)  # type: ignore[arg-type]
+    return redirect("clients:card", pk=client.pk)
+
+
+@require_POST
+def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client(request, pk, Action.EDIT)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        services.record_consent(
+            request.user,
+            client,
+            form.cleaned_data["channel"],  # type: ignore[arg-type]
+            form.cleaned_data["granted"],
+            form.cleaned_data["source"],
+        )
+        messages.success(request, _("Consent recorded."))
+    else:
+        messages.error(request, _("Choose a channel and whether consent is given."))
+    return redirect("clients:card", pk=client.pk)
+
+
+@require_POST
+def view_save(request: HttpRequest) -> HttpResponse:
+    form = SavedViewForm(request.POST)
+    query = request.POST.get("query", "")[:2000]
+    if form.is_valid():
+        SavedView.objects.update_or_create(
+            user=request.user,
+            name=form.cleaned_data["name"],  # type: ignore[misc]
+            defaults={"query": query},
+        )
+        messages.success(request, _("View saved."))
+    return redirect(reverse("clients:list") + (f"?{query}" if query else ""))
+
+
+@require_POST
+def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    SavedView.objects.filter(user=request.user, pk=view_id).delete()  # type: ignore[misc]
+    return redirect("clients:list")

@@ -1,0 +1,239 @@
+"""Client pages: the list, the card, the trash. Thin: queries read, services write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from kartoteka.accounts.models import User
+from kartoteka.activities import queries as timeline_queries
+from kartoteka.activities.forms import QuickCallForm, QuickNoteForm, TimelineFilter
+from kartoteka.clients import queries
+from kartoteka.clients.forms import ConsentForm, LinkForm, SavedViewForm
+from kartoteka.clients.models import (
+    Client,
+    ClientEvent,
+    Consent,
+    CustomField,
+    Employment,
+    SavedView,
+)
+from kartoteka.clients.validators import format_phone
+from kartoteka.core import permissions
+from kartoteka.core.pagination import BadCursor, Page
+from kartoteka.core.permissions import Action
+from kartoteka.core.views import render_page
+
+COLLEAGUES_PERIOD = dt.timedelta(days=90)
+
+
+def get_client(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Client:
+    return permissions.get_or_404(
+        request.user, action, Client.objects.select_related("owner"), pk=pk
+    )
+
+
+def _columns(request: HttpRequest, custom_fields: list[CustomField]) -> list[tuple[str, Any]]:
+    available = {
+        **{k: label for k, (label, _f) in queries.COLUMNS.items()},
+        **{f"custom.{f.key}": f.label for f in custom_fields},
+    }
+    chosen = [c for c in request.GET.getlist("col") if c in available] or queries.DEFAULT_COLUMNS
+    if "name" not in chosen:
+        chosen = ["name", *chosen]
+    return [(c, available[c]) for c in chosen]
+
+
+@require_GET
+def client_list(request: HttpRequest) -> HttpResponse:
+    form = queries.ClientFilter(request.GET or None, user=request.user)  # type: ignore[arg-type]
+    if not request.GET:
+        form = queries.ClientFilter(QueryDict(""), user=request.user)  # type: ignore[arg-type]
+    rows: list[Client] = []
+    next_cursor = None
+    searched = False
+    if form.is_valid():
+        try:
+            result = queries.list_clients(
+                request.user,
+                form,
+                request.GET.get("cursor"),  # type: ignore[arg-type]
+                settings.LIST_PAGE_SIZE,
+            )
+        except BadCursor:
+            form.add_error(None, "cursor")
+        else:
+            if isinstance(result, Page):
+                rows, next_cursor = result.rows, result.next_cursor
+            else:
+                rows, searched = list(result), True
+    columns = _columns(request, form.custom_fields)
+    if any(c == "tags" for c, _l in columns):
+        _attach_tags(rows)
+    next_query = request.GET.copy()
+    next_query["cursor"] = next_cursor or ""
+    context = {
+        "form": form,
+        "rows": rows,
+        "columns": columns,
+        "next_cursor": next_cursor,
+        "next_query": next_query.urlencode(),
+        "searched": searched,
+        "search_cap": len(rows) >= 200,
+        "all_columns": _all_columns(form.custom_fields),
+        "owners": User.objects.filter(is_active=True).order_by("first_name", "username"),
+        "saved_views": SavedView.objects.filter(user=request.user),  # type: ignore[misc]
+        "save_form": SavedViewForm(),
+        "query": _without(request.GET, "cursor"),
+        "sorts": _sorts(form.custom_fields),
+    }
+    partial = "clients/_rows.html" if request.GET.get("cursor") else "clients/_results.html"
+    return render_page(request, "clients/list.html", context, partial)
+
+
+def _without(query: QueryDict, *keys: str) -> str:
+    copy = query.copy()
+    for key in keys:
+        copy.pop(key, None)
+    return copy.urlencode()
+
+
+def _sorts(custom_fields: list[CustomField]) -> list[tuple[str, str]]:
+    keys = [(k, str(label)) for k, label in queries.SORTS.items()]
+    keys += [(f"custom.{f.key}", f.label) for f in custom_fields]
+    return [
+        item for key, label in keys for item in ((key, f"{label} ↑"), (f"-{key}", f"{label} ↓"))
+    ]
+
+
+def _all_columns(custom_fields: list[CustomField]) -> list[tuple[str, Any]]:
+    return [(k, label) for k, (label, _f) in queries.COLUMNS.items()] + [
+        (f"custom.{f.key}", f.label) for f in custom_fields
+    ]
+
+
+def _attach_tags(rows: list[Client]) -> None:
+    through = Client.tags.through.objects.filter(client_id__in=[r.pk for r in rows]).select_related(
+        "tag"
+    )
+    by_client: dict[int, list[str]] = {}
+    for link in through:
+        by_client.setdefault(link.client_id, []).append(link.tag.name)
+    for row in rows:
+        row.tag_names = sorted(by_client.get(row.pk, []))  # type: ignore[attr-defined]
+
+
+def _consents_in_force(client: Client) -> list[Consent]:
+    latest: dict[str, Consent] = {}
+    for consent in client.consents.all():
+        latest.setdefault(consent.channel, consent)
+    return list(latest.values())
+
+
+def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
+    phones = [(p, format_phone(p.e164)) for p in client.phones.all()]
+    if client.is_person:
+        links = Employment.objects.filter(
+            person=client, company__deleted_at__isnull=True
+        ).select_related("company")
+    else:
+        links = Employment.objects.filter(
+            company=client, person__deleted_at__isnull=True
+        ).select_related("person")
+    custom_fields = [f for f in CustomField.objects.all() if f.applies(client.kind)]
+    timeline_filter = TimelineFilter(request.GET or None)
+    return {
+        "client": client,
+        "phones": phones,
+        "emails": list(client.emails.all()),
+        "tags": list(client.tags.all()),
+        "links": list(links),
+        "custom": [(f, client.custom.get(f.key)) for f in custom_fields if f.key in client.custom],
+        "consents": _consents_in_force(client),
+        "events": list(ClientEvent.objects.filter(client=client).select_related("actor")[:30]),
+        "colleagues": timeline_queries.colleagues(client, timezone.now() - COLLEAGUES_PERIOD),
+        "page": timeline_page(client, timeline_filter, request.GET.get("cursor")),
+        "timeline_filter": timeline_filter,
+        "call_form": QuickCallForm(),
+        "note_form": QuickNoteForm(),
+        "consent_form": ConsentForm(),
+        "link_form": LinkForm(),
+        "can_edit": permissions.can(request.user, Action.EDIT, client),  # type: ignore[arg-type]
+        "can_delete": permissions.can(request.user, Action.DELETE, client),  # type: ignore[arg-type]
+    }
+
+
+def timeline_page(client: Client, form: TimelineFilter, cursor: str | None) -> Page:
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    try:
+        return timeline_queries.timeline(
+            client,
+            kind=data.get("kind") or "",
+            since=data.get("since"),
+            until=data.get("until"),
+            cursor=cursor,
+        )
+    except BadCursor:
+        return timeline_queries.timeline(client)
+
+
+@require_GET
+def client_card(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client(request, pk)
+    return render(request, "clients/card.html", card_context(request, client))
+
+
+@require_GET
+def timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_client(request, pk)
+    form = TimelineFilter(request.GET or None)
+    context = {
+        "client": client,
+        "page": timeline_page(client, form, request.GET.get("cursor")),
+        "timeline_filter": form,
+        "filter_query": _without(request.GET, "cursor"),
+    }
+    template = (
+        "activities/_timeline_rows.html"
+        if request.GET.get("cursor")
+        else "activities/_timeline.html"
+    )
+    return render(request, template, context)
+
+
+@require_GET
+def lookup(request: HttpRequest, pk: int) -> HttpResponse:
+    """People to link to company `pk`: a search among persons the user may see."""
+    from kartoteka.clients import search
+
+    company = get_client(request, pk, Action.EDIT)
+    query = request.GET.get("q", "")
+    people = (
+        search.search(
+            queries.visible_clients(request.user).filter(kind=Client.Kind.PERSON),  # type: ignore[arg-type]
+            query,
+            limit=10,
+        )
+        if len(query.strip()) >= 2
+        else []
+    )
+    return render(
+        request,
+        "clients/_lookup.html",
+        {"client": company, "people": people, "link_form": LinkForm()},
+    )
+
+
+@require_GET
+def trash(request: HttpRequest) -> HttpResponse:
+    rows = permissions.scope(
+        request.user, Action.RESTORE, Client.all_objects.filter(deleted_at__isnull=False)
+    )  # type: ignore[arg-type]
+    page = rows.order_by("-deleted_at", "-id")[:200]
+    return render(request, "clients/trash.html", {"rows": page})

@@ -1,0 +1,43 @@
+"""Form helpers: Bootstrap classes on widgets, and service errors mapped onto form fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from kartoteka.core.errors import field_errors
+
+
+class StyledForm(forms.Form):
+    """Adds Bootstrap classes to every widget."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        style(self)
+
+
+def style(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select | forms.SelectMultiple):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+
+
+def add_service_errors(
+    form: forms.BaseForm, exc: ValidationError, prefix_map: dict[str, str] | None = None
+) -> None:
+    """Attach a service's ValidationError to the form's fields; unknown keys go to the form."""
+    for key, messages in field_errors(exc).items():
+        name = (prefix_map or {}).get(key, key)
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(
+                target, message if target else f"{key}: {message}" if key != "__all__" else message
+            )
