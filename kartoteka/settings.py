@@ -142,6 +142,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it; collectstatic fills it
 MEDIA_ROOT = VAR_DIR / "media"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -110,12 +110,9 @@ def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpRespons
         "kind": kind,
         "stale": stale,
     }
-    return render(
-        request,
-        "clients/edit.html",
-        context,
-        status=409 if stale else 200 if data is None or not form.errors else 422,
-    )
+    failed = data is not None and any(f.errors for f in (form, job_form, *phone_set, *email_set))
+    status = 409 if stale else 422 if failed else 200
+    return render(request, "clients/edit.html", context, status=status)
 
 
 def _company_for_job(request: HttpRequest, job_form: JobForm) -> Client | None:

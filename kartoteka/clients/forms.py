@@ -17,6 +17,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class ClientForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
     tags = forms.CharField(
         label=_("tags"), required=False, max_length=2000, help_text=_("Separate with commas.")
     )

@@ -79,7 +79,11 @@ class WeightsForm(StyledForm):
         current = completeness.weights(kind)
         for name in _weight_fields(kind):
             self.fields[name] = forms.IntegerField(
-                label=_field_label(name), min_value=0, max_value=100, initial=current.get(name, 0)
+                required=False,
+                label=_field_label(name),
+                min_value=0,
+                max_value=100,
+                initial=current.get(name, 0),
             )
         style(self)
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Model, Q, QuerySet
 
 M = TypeVar("M", bound=Model)
@@ -28,8 +29,19 @@ class Page(Generic[M]):
     next_cursor: str | None
 
 
+class _CursorEncoder(json.JSONEncoder):
+    """Full precision: DjangoJSONEncoder drops microseconds, which would skip rows."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.date | dt.time):
+            return o.isoformat()
+        if isinstance(o, Decimal):
+            return str(o)
+        return super().default(o)
+
+
 def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(values, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+    raw = json.dumps(values, cls=_CursorEncoder, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -34,8 +35,8 @@ class Action(StrEnum):
     CONFIGURE = "configure"
 
 
-class Denied(Exception):
-    """The user may not do this; views answer 403 (or 404 where existence must not leak)."""
+class Denied(PermissionDenied):
+    """The user may not do this: 403 (records use get_or_404, so existence never leaks)."""
 
 
 def _active(user: User | None) -> bool:

@@ -13,12 +13,16 @@ from kartoteka.clients.services import EmailIn, PhoneIn
 @pytest.fixture
 def clients(alice):
     ryabov = services.create_client(
-        alice, "person", {"last_name": "Рябов", "first_name": "Семён", "external_id": "CRM-77"},
-        phones=[PhoneIn("+79161234567")], emails=[EmailIn("s.ryabov@example.ru")],
+        alice,
+        "person",
+        {"last_name": "Рябов", "first_name": "Семён", "external_id": "CRM-77"},
+        phones=[PhoneIn("+79161234567")],
+        emails=[EmailIn("s.ryabov@example.ru")],
     )
     smith = services.create_client(alice, "person", {"last_name": "Smith", "first_name": "John"})
-    company = services.create_client(alice, "company", {"company_name": "Рябина", "legal_form": "ООО",
-                                                        "inn": "7707083893"})
+    company = services.create_client(
+        alice, "company", {"company_name": "Рябина", "legal_form": "ООО", "inn": "7707083893"}
+    )
     return ryabov, smith, company
 
 

@@ -17,8 +17,12 @@ VALID_OGRN = "1027700132195"
 @pytest.fixture
 def person(alice):
     return services.create_client(
-        alice, "person", {"last_name": "Рябов", "first_name": "Иван", "owner": alice},
-        phones=[PhoneIn("8 (916) 123-45-67")], emails=[EmailIn(" Ivan.Ryabov@Mail.RU ")], tags=["VIP"],
+        alice,
+        "person",
+        {"last_name": "Рябов", "first_name": "Иван", "owner": alice},
+        phones=[PhoneIn("8 (916) 123-45-67")],
+        emails=[EmailIn(" Ivan.Ryabov@Mail.RU ")],
+        tags=["VIP"],
     )
 
 
@@ -35,8 +39,15 @@ def test_create_person_normalises_contacts(person):
 
 def test_create_company_validates_russian_ids(alice):
     company = services.create_client(
-        alice, "company", {"company_name": "Ромашка", "legal_form": "ООО", "inn": VALID_INN_COMPANY,
-                           "ogrn": VALID_OGRN, "kpp": "773601001"},
+        alice,
+        "company",
+        {
+            "company_name": "Ромашка",
+            "legal_form": "ООО",
+            "inn": VALID_INN_COMPANY,
+            "ogrn": VALID_OGRN,
+            "kpp": "773601001",
+        },
     )
     assert company.name == "ООО Ромашка"
 
@@ -69,7 +80,13 @@ def test_invalid_inn_for_company(alice):
 
 
 def test_update_records_field_history(person, bob):
-    services.update_client(bob, person, person.version, {"first_name": "Пётр"}, phones=[PhoneIn("+7 495 123-45-67", "work")])
+    services.update_client(
+        bob,
+        person,
+        person.version,
+        {"first_name": "Пётр"},
+        phones=[PhoneIn("+7 495 123-45-67", "work")],
+    )
     person.refresh_from_db()
     assert person.version == 2
     assert person.name == "Рябов Пётр"
@@ -117,21 +134,33 @@ def test_link_person_to_company_with_roles(person, alice):
 
 
 def test_external_id_unique_per_system(alice):
-    services.create_client(alice, "person", {"last_name": "A", "external_system": "1c", "external_id": "42"})
-    services.create_client(alice, "person", {"last_name": "B", "external_system": "bitrix", "external_id": "42"})
+    services.create_client(
+        alice, "person", {"last_name": "A", "external_system": "1c", "external_id": "42"}
+    )
+    services.create_client(
+        alice, "person", {"last_name": "B", "external_system": "bitrix", "external_id": "42"}
+    )
     with pytest.raises(ValidationError) as caught:
-        services.create_client(alice, "person", {"last_name": "C", "external_system": "1c", "external_id": "42"})
+        services.create_client(
+            alice, "person", {"last_name": "C", "external_system": "1c", "external_id": "42"}
+        )
     assert "external_id" in caught.value.message_dict
 
 
 def test_custom_fields_are_validated(alice):
     CustomField.objects.create(key="income", label="Доход", type="number")
-    CustomField.objects.create(key="segment", label="Сегмент", type="choice", choices=["A", "B"], required=True)
+    CustomField.objects.create(
+        key="segment", label="Сегмент", type="choice", choices=["A", "B"], required=True
+    )
     with pytest.raises(ValidationError) as caught:
-        services.create_client(alice, "person", {"last_name": "X"}, custom={"income": "много", "nope": 1})
+        services.create_client(
+            alice, "person", {"last_name": "X"}, custom={"income": "много", "nope": 1}
+        )
     errors = caught.value.message_dict
     assert {"custom.income", "custom.nope", "custom.segment"} <= errors.keys()
-    client = services.create_client(alice, "person", {"last_name": "X"}, custom={"income": "1 500,5", "segment": "A"})
+    client = services.create_client(
+        alice, "person", {"last_name": "X"}, custom={"income": "1 500,5", "segment": "A"}
+    )
     assert client.custom == {"income": 1500.5, "segment": "A"}
 
 
