@@ -5,7 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/kartoteka
 VENDOR := kartoteka/core/static/vendor
-export KARTOTEKA_EMBEDDED ?= 1
 
 .PHONY: run test test-sqlite test-postgres lint bench install assets messages clean
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 import zoneinfo
 from pathlib import Path
@@ -16,13 +17,29 @@ VAR_DIR = Path(env_str("KARTOTEKA_VAR_DIR", str(BASE_DIR.parent / "var")))
 TESTING = "pytest" in sys.modules
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not (DEBUG or TESTING or env_bool("KARTOTEKA_EMBEDDED", False)):
-        raise ConfigError("SECRET_KEY: must be set (or SECRET_KEY_FILE) outside embedded mode")
-    SECRET_KEY = "embedded-insecure-key-change-me"  # noqa: S105 - embedded and tests only
-elif len(SECRET_KEY) < 32:
-    raise ConfigError("SECRET_KEY: must be at least 32 characters long")
+EMBEDDED = not env_str("DATABASE_URL")
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if key:
+        if len(key) < 32:
+            raise ConfigError("SECRET_KEY: must be at least 32 characters long")
+        return key
+    if TESTING:
+        return "tests-only-" + "x" * 40
+    if not EMBEDDED:
+        raise ConfigError("SECRET_KEY: must be set (or SECRET_KEY_FILE) when DATABASE_URL is set")
+    # Embedded mode keeps a generated key beside its database.
+    path = VAR_DIR / "secret-key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -14,6 +14,7 @@ from kartoteka.accounts.models import User
 from kartoteka.clients import search
 from kartoteka.clients.models import Client, CustomField, Tag
 from kartoteka.core import permissions
+from kartoteka.core.forms import style
 from kartoteka.core.pagination import Page, keyset_page
 from kartoteka.core.permissions import Action
 
@@ -81,6 +82,9 @@ class ClientFilter(forms.Form):
             self.fields[f"cf_{field.key}"] = forms.CharField(
                 label=field.label, required=False, max_length=200
             )
+        for name in ("created_from", "created_to", "contact_from", "contact_to"):
+            self.fields[name].widget = forms.DateInput(attrs={"type": "date"})
+        style(self)
 
     def clean_owner(self) -> str:
         value = self.cleaned_data["owner"]
