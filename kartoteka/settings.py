@@ -6,8 +6,10 @@ import secrets
 import sys
 import zoneinfo
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.env import ConfigError, env_bool, env_choice, env_int, env_list, env_str
@@ -96,10 +98,12 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kartoteka.sqlite3'}")
     try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+        )
     except ValueError as exc:
         raise ConfigError(f"DATABASE_URL: {exc}") from None
     engine = config.get("ENGINE", "")
@@ -210,6 +214,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kartoteka@localhost")
 
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "RU").upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ConfigError(f"PHONE_DEFAULT_REGION: unknown region {PHONE_DEFAULT_REGION!r}; use e.g. RU")
 LIST_PAGE_SIZE = 50
 
 LOGGING = {

@@ -26,7 +26,14 @@ class TimelineFilter(StyledForm):
     )
 
 
-class QuickCallForm(StyledForm):
+class ServiceForm(StyledForm):
+    """A form whose cleaned data becomes the fields of an interaction service call."""
+
+    def service_fields(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class QuickCallForm(ServiceForm):
     direction = forms.ChoiceField(label=_("direction"), choices=Interaction.Direction.choices)
     minutes = forms.DecimalField(
         label=_("duration, minutes"), required=False, min_value=0, max_value=1440, decimal_places=1
@@ -53,7 +60,7 @@ class QuickCallForm(StyledForm):
         }
 
 
-class QuickNoteForm(StyledForm):
+class QuickNoteForm(ServiceForm):
     summary = forms.CharField(
         label=_("note"), max_length=10000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -66,7 +73,7 @@ class QuickNoteForm(StyledForm):
         }
 
 
-class InteractionForm(StyledForm):
+class InteractionForm(ServiceForm):
     """Any kind of interaction, with the fields that kind uses."""
 
     kind = forms.ChoiceField(label=_("kind"), choices=Interaction.Kind.choices)

@@ -8,12 +8,23 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from kartoteka.activities import services
-from kartoteka.activities.forms import InteractionForm, QuickCallForm, QuickNoteForm, TimelineFilter
+from kartoteka.activities.forms import (
+    InteractionForm,
+    QuickCallForm,
+    QuickNoteForm,
+    ServiceForm,
+    TimelineFilter,
+)
 from kartoteka.clients.views import get_client, timeline_page
 from kartoteka.core.forms import add_service_errors
 from kartoteka.core.permissions import Action
+from kartoteka.core.views import actor
 
-FORMS = {"call": QuickCallForm, "note": QuickNoteForm, "any": InteractionForm}
+FORMS: dict[str, type[ServiceForm]] = {
+    "call": QuickCallForm,
+    "note": QuickNoteForm,
+    "any": InteractionForm,
+}
 
 
 @require_POST
@@ -24,7 +35,7 @@ def log(request: HttpRequest, pk: int, form_name: str) -> HttpResponse:
     form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.log_interaction(request.user, client, form.service_fields())  # type: ignore[arg-type,attr-defined]
+            services.log_interaction(actor(request), client, form.service_fields())
         except ValidationError as exc:
             add_service_errors(form, exc)
     status = 422 if form.errors else 200

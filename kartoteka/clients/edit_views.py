@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.forms import BaseFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +34,7 @@ from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.forms import add_service_errors
 from kartoteka.core.permissions import Action
+from kartoteka.core.views import actor
 
 
 def _contact_initial(client: Client | None) -> tuple[list[dict], list[dict]]:
@@ -41,7 +45,9 @@ def _contact_initial(client: Client | None) -> tuple[list[dict], list[dict]]:
     return phones, emails
 
 
-def _map_contact_errors(exc: ValidationError, phone_set, email_set) -> ValidationError | None:  # type: ignore[no-untyped-def]
+def _map_contact_errors(
+    exc: ValidationError, phone_set: BaseFormSet, email_set: BaseFormSet
+) -> ValidationError | None:
     """Put errors such as "phones.1.number" on the matching formset row; return the rest."""
     rest: dict[str, list[str]] = {}
     filled = {
@@ -71,7 +77,7 @@ def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpRespons
         data,
         kind=kind,
         instance=client or Client(kind=kind),
-        initial={} if client else {"owner": request.user},
+        initial={} if client else {"owner": actor(request)},
     )
     phone_set = styled_formset(PhoneFormSet(data, prefix="phone", initial=initial_phones))
     email_set = styled_formset(EmailFormSet(data, prefix="email", initial=initial_emails))
@@ -119,12 +125,20 @@ def _company_for_job(request: HttpRequest, job_form: JobForm) -> Client | None:
     raw = request.POST.get("job-company") or request.GET.get("company")
     if not raw or not str(raw).isdigit():
         return None
-    return visible_clients(request.user).filter(pk=int(raw), kind=Client.Kind.COMPANY).first()  # type: ignore[arg-type]
+    return visible_clients(actor(request)).filter(pk=int(raw), kind=Client.Kind.COMPANY).first()
 
 
-def _save(request, form, phone_set, email_set, client, company, job_form) -> Client:  # type: ignore[no-untyped-def]
-    user = request.user
-    args = {
+def _save(
+    request: HttpRequest,
+    form: ClientForm,
+    phone_set: BaseFormSet,
+    email_set: BaseFormSet,
+    client: Client | None,
+    company: Client | None,
+    job_form: JobForm,
+) -> Client:
+    user = actor(request)
+    args: dict[str, Any] = {
         "phones": phones_from(phone_set),
         "emails": emails_from(email_set),
         "tags": form.service_tags(),
@@ -149,7 +163,7 @@ def _save(request, form, phone_set, email_set, client, company, job_form) -> Cli
 def client_create(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in Client.Kind.values:
         return redirect("clients:list")
-    permissions.require(request.user, Action.CREATE)  # type: ignore[arg-type]
+    permissions.require(actor(request), Action.CREATE)
     return _edit(request, kind, None)
 
 
@@ -161,7 +175,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def client_delete(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client(request, pk, Action.DELETE)
-    services.trash_client(request.user, client)  # type: ignore[arg-type]
+    services.trash_client(actor(request), client)
     messages.success(
         request,
         _("%(name)s is in the trash; it can be restored from there.") % {"name": client.name},
@@ -171,8 +185,8 @@ def client_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def client_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    client = permissions.get_or_404(request.user, Action.RESTORE, Client.all_objects.all(), pk=pk)  # type: ignore[arg-type]
-    services.restore_client(request.user, client)  # type: ignore[arg-type]
+    client = permissions.get_or_404(actor(request), Action.RESTORE, Client.all_objects.all(), pk=pk)
+    services.restore_client(actor(request), client)
     messages.success(request, _("%(name)s is restored.") % {"name": client.name})
     return redirect("clients:card", pk=client.pk)
 
@@ -185,10 +199,10 @@ def link_add(request: HttpRequest, pk: int) -> HttpResponse:
         person = get_client(request, form.cleaned_data["person"])
         try:
             services.link_person(
-                request.user,
+                actor(request),
                 person,
                 company,
-                form.cleaned_data["role"],  # type: ignore[arg-type]
+                form.cleaned_data["role"],
                 form.cleaned_data["position"],
             )
         except ValidationError as exc:
@@ -204,7 +218,7 @@ def link_remove(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
     job = get_object_or_404(Employment.objects.select_related("person", "company"), pk=link_id)
     if client.pk not in (job.person_id, job.company_id):
         return redirect("clients:card", pk=client.pk)
-    services.unlink_person(request.user, job)  # type: ignore[arg-type]
+    services.unlink_person(actor(request), job)
     return redirect("clients:card", pk=client.pk)
 
 
@@ -214,9 +228,9 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsentForm(request.POST)
     if form.is_valid():
         services.record_consent(
-            request.user,
+            actor(request),
             client,
-            form.cleaned_data["channel"],  # type: ignore[arg-type]
+            form.cleaned_data["channel"],
             form.cleaned_data["granted"],
             form.cleaned_data["source"],
         )
@@ -232,8 +246,8 @@ def view_save(request: HttpRequest) -> HttpResponse:
     query = request.POST.get("query", "")[:2000]
     if form.is_valid():
         SavedView.objects.update_or_create(
-            user=request.user,
-            name=form.cleaned_data["name"],  # type: ignore[misc]
+            user=actor(request),
+            name=form.cleaned_data["name"],
             defaults={"query": query},
         )
         messages.success(request, _("View saved."))
@@ -242,5 +256,5 @@ def view_save(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
-    SavedView.objects.filter(user=request.user, pk=view_id).delete()  # type: ignore[misc]
+    SavedView.objects.filter(user=actor(request), pk=view_id).delete()
     return redirect("clients:list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -137,7 +138,7 @@ class ClientFilter(forms.Form):
         if data.get("contact_to"):
             q &= Q(last_contact_at__date__lte=data["contact_to"])
         if data.get("no_contact_days"):
-            since = timezone.now() - timezone.timedelta(days=data["no_contact_days"])
+            since = timezone.now() - dt.timedelta(days=data["no_contact_days"])
             q &= Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True)
         return q
 

@@ -16,6 +16,7 @@ from kartoteka.clients.models import Client, CompletenessWeight, CustomField
 from kartoteka.core import permissions
 from kartoteka.core.forms import StyledForm, style
 from kartoteka.core.permissions import Action
+from kartoteka.core.views import actor
 
 
 class CustomFieldForm(forms.ModelForm):
@@ -41,7 +42,7 @@ class CustomFieldForm(forms.ModelForm):
 
 
 def _require_configure(request: HttpRequest) -> None:
-    permissions.require(request.user, Action.CONFIGURE)  # type: ignore[arg-type]
+    permissions.require(actor(request), Action.CONFIGURE)
 
 
 def custom_fields(request: HttpRequest) -> HttpResponse:
@@ -75,7 +76,7 @@ def _weight_fields(kind: str) -> list[str]:
 
 class WeightsForm(StyledForm):
     def __init__(self, *args: object, kind: str, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         current = completeness.weights(kind)
         for name in _weight_fields(kind):
             self.fields[name] = forms.IntegerField(
@@ -100,16 +101,13 @@ def _field_label(name: str) -> str:
     }
     if name in labels:
         return labels[name]
-    return str(Client._meta.get_field(name).verbose_name)
+    return str(getattr(Client._meta.get_field(name), "verbose_name", name))
 
 
 def completeness_weights(request: HttpRequest) -> HttpResponse:
     _require_configure(request)
-    kind = (
-        request.GET.get("kind")
-        if request.GET.get("kind") in Client.Kind.values
-        else Client.Kind.PERSON
-    )
+    asked = request.GET.get("kind", "")
+    kind = asked if asked in Client.Kind.values else Client.Kind.PERSON.value
     form = WeightsForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

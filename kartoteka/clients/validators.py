@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import ModuleType
 
 import phonenumbers
 from django.conf import settings
@@ -65,7 +66,7 @@ def normalize_email(raw: str) -> str:
     return email
 
 
-def _stdnum(module, value: str, message: str) -> str:  # type: ignore[no-untyped-def]
+def _stdnum(module: ModuleType, value: str, message: str) -> str:
     try:
         return str(module.validate(value))
     except StdnumError:

@@ -28,14 +28,14 @@ from kartoteka.clients.validators import format_phone
 from kartoteka.core import permissions
 from kartoteka.core.pagination import BadCursor, Page
 from kartoteka.core.permissions import Action
-from kartoteka.core.views import render_page
+from kartoteka.core.views import actor, render_page
 
 COLLEAGUES_PERIOD = dt.timedelta(days=90)
 
 
 def get_client(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Client:
     return permissions.get_or_404(
-        request.user, action, Client.objects.select_related("owner"), pk=pk
+        actor(request), action, Client.objects.select_related("owner"), pk=pk
     )
 
 
@@ -52,18 +52,18 @@ def _columns(request: HttpRequest, custom_fields: list[CustomField]) -> list[tup
 
 @require_GET
 def client_list(request: HttpRequest) -> HttpResponse:
-    form = queries.ClientFilter(request.GET or None, user=request.user)  # type: ignore[arg-type]
+    form = queries.ClientFilter(request.GET or None, user=actor(request))
     if not request.GET:
-        form = queries.ClientFilter(QueryDict(""), user=request.user)  # type: ignore[arg-type]
+        form = queries.ClientFilter(QueryDict(""), user=actor(request))
     rows: list[Client] = []
     next_cursor = None
     searched = False
     if form.is_valid():
         try:
             result = queries.list_clients(
-                request.user,
+                actor(request),
                 form,
-                request.GET.get("cursor"),  # type: ignore[arg-type]
+                request.GET.get("cursor"),
                 settings.LIST_PAGE_SIZE,
             )
         except BadCursor:
@@ -88,7 +88,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "search_cap": len(rows) >= 200,
         "all_columns": _all_columns(form.custom_fields),
         "owners": User.objects.filter(is_active=True).order_by("first_name", "username"),
-        "saved_views": SavedView.objects.filter(user=request.user),  # type: ignore[misc]
+        "saved_views": SavedView.objects.filter(user=actor(request)),
         "save_form": SavedViewForm(),
         "query": _without(request.GET, "cursor"),
         "sorts": _sorts(form.custom_fields),
@@ -164,8 +164,8 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "note_form": QuickNoteForm(),
         "consent_form": ConsentForm(),
         "link_form": LinkForm(),
-        "can_edit": permissions.can(request.user, Action.EDIT, client),  # type: ignore[arg-type]
-        "can_delete": permissions.can(request.user, Action.DELETE, client),  # type: ignore[arg-type]
+        "can_edit": permissions.can(actor(request), Action.EDIT, client),
+        "can_delete": permissions.can(actor(request), Action.DELETE, client),
     }
 
 
@@ -216,7 +216,7 @@ def lookup(request: HttpRequest, pk: int) -> HttpResponse:
     query = request.GET.get("q", "")
     people = (
         search.search(
-            queries.visible_clients(request.user).filter(kind=Client.Kind.PERSON),  # type: ignore[arg-type]
+            queries.visible_clients(actor(request)).filter(kind=Client.Kind.PERSON),
             query,
             limit=10,
         )
@@ -233,7 +233,7 @@ def lookup(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def trash(request: HttpRequest) -> HttpResponse:
     rows = permissions.scope(
-        request.user, Action.RESTORE, Client.all_objects.filter(deleted_at__isnull=False)
-    )  # type: ignore[arg-type]
+        actor(request), Action.RESTORE, Client.all_objects.filter(deleted_at__isnull=False)
+    )
     page = rows.order_by("-deleted_at", "-id")[:200]
     return render(request, "clients/trash.html", {"rows": page})

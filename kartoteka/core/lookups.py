@@ -6,13 +6,15 @@ UPPER(), so neither uses a trigram index; search columns are stored case-folded 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import CharField, Lookup, TextField
 
 
 class Like(Lookup):
     lookup_name = "like"
 
-    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         escape = " ESCAPE '\\'" if connection.vendor == "sqlite" else ""
