@@ -131,6 +131,9 @@ INDEX = re.compile(r"^\d{1,6}$")
 
 
 def _message(error: dict[str, Any]) -> str:
+    context = error.get("ctx") or {}
+    if error.get("type") == "value_error" and context.get("error"):
+        return str(context["error"])  # raised by our own validators, already translated
     template = PYDANTIC_MESSAGES.get(str(error.get("type")))
     if template is None:
         return str(error.get("msg", ""))

@@ -21,6 +21,7 @@ from kartoteka.clients.schemas import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     MAX_TEXT,
+    Clean,
     Message,
     Strict,
     UserOut,
@@ -108,7 +109,7 @@ class InteractionPage(Schema):
     next_cursor: str | None
 
 
-class TimelineQuery(Schema):
+class TimelineQuery(Clean):
     kind: str | None = Field(None, max_length=10, json_schema_extra=enum(Interaction.Kind.values))
     since: dt.date | None = None
     until: dt.date | None = None

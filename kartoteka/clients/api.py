@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, Header, Query, Router
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -23,6 +23,7 @@ from kartoteka.clients.queries import ClientFilter, list_clients
 from kartoteka.clients.schemas import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    Clean,
     ClientIn,
     ClientOut,
     ClientPage,
@@ -50,7 +51,7 @@ NOT_FIELDS = {"phones", "emails", "tags", "custom", "owner_id", "version"}
 IF_MATCH = Header(None, alias="If-Match", description='The version read, as sent in the ETag: "3".')
 
 
-class ListQuery(Schema):
+class ListQuery(Clean):
     """The list's filters (plus `cf_<key>` for custom fields); any other key is refused."""
 
     q: str | None = Field(

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.errors import ValidationError as NinjaValidationError
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from kartoteka.accounts.models import User
 from kartoteka.clients.models import Client, ContactKind, Employment
@@ -56,7 +56,28 @@ def actor(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-class Strict(Schema):
+def has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    return False
+
+
+class Clean(Schema):
+    """Text with NUL characters is refused: PostgreSQL cannot store it."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if has_nul(value):
+            raise ValueError(_("Text cannot contain NUL characters."))
+        return value
+
+
+class Strict(Clean):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -9,11 +9,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kartoteka.accounts.models import User
 from kartoteka.activities import queries as timeline_queries
-from kartoteka.activities.forms import QuickCallForm, QuickNoteForm, TimelineFilter
+from kartoteka.activities.forms import InteractionForm, QuickCallForm, QuickNoteForm, TimelineFilter
 from kartoteka.clients import queries
 from kartoteka.clients.forms import ConsentForm, LinkForm, SavedViewForm
 from kartoteka.clients.models import (
@@ -67,7 +68,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
                 settings.LIST_PAGE_SIZE,
             )
         except BadCursor:
-            form.add_error(None, "cursor")
+            form.add_error(
+                None, _("This page link is out of date; start again from the first page.")
+            )
         else:
             if isinstance(result, Page):
                 rows, next_cursor = result.rows, result.next_cursor
@@ -162,6 +165,7 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "timeline_filter": timeline_filter,
         "call_form": QuickCallForm(),
         "note_form": QuickNoteForm(),
+        "any_form": InteractionForm(),
         "consent_form": ConsentForm(),
         "link_form": LinkForm(),
         "can_edit": permissions.can(actor(request), Action.EDIT, client),

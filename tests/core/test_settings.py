@@ -31,7 +31,10 @@ def start(env: dict[str, str]) -> subprocess.CompletedProcess:
         ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"LANGUAGE_CODE": "de"}, "LANGUAGE_CODE"),
-        ({"DATABASE_URL": "postgres://postgres@127.0.0.1/x", "SECRET_KEY": ""}, "SECRET_KEY: must be set"),
+        (
+            {"DATABASE_URL": "postgres://postgres@127.0.0.1/x", "SECRET_KEY": ""},
+            "SECRET_KEY: must be set",
+        ),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"REDIS_URL": "http://x"}, "REDIS_URL"),
         ({"SESSION_COOKIE_AGE": "soon"}, "SESSION_COOKIE_AGE"),
@@ -50,3 +53,22 @@ def test_helpers(monkeypatch):
     monkeypatch.setenv("X_INT", "-3")
     with pytest.raises(ConfigError, match="X_INT"):
         env_int("X_INT", 1, minimum=0)
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {
+        "SECRET_KEY": "s3cret-" * 8,
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "HTTPS": "true",
+        "ALLOWED_HOSTS": "crm.example.com",
+    }
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "kartoteka", "check", "--deploy", "--fail-level", "WARNING"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
