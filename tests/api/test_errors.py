@@ -184,3 +184,39 @@ def test_company_links_cannot_target_self_or_garbage(api):
         ["body", "position"]
     ]
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "path, body, loc",
+    [
+        ("/persons", {"last_name": "a\x00b"}, ["body", "last_name"]),
+        ("/persons", {"last_name": "a", "tags": ["x\x00"]}, ["body", "tags"]),
+        ("/persons", {"last_name": "a", "custom": {"k": "\x00"}}, ["body", "custom"]),
+        (
+            "/persons",
+            {"last_name": "a", "phones": [{"number": "\x00"}]},
+            ["body", "phones", 0, "number"],
+        ),
+        ("/companies", {"company_name": "a", "address": "\x00"}, ["body", "address"]),
+    ],
+)
+def test_nul_characters_are_refused_not_a_500(api, path, body, loc):
+    before = snapshot()
+    response = api.post(path, body)
+    assert locs(response) == [loc]
+    assert "NUL" in response.json()["detail"][0]["msg"] or response.json()["detail"][0]["msg"]
+    assert snapshot() == before
+
+
+def test_nul_in_interactions_and_queries(api):
+    p = person()
+    before = snapshot()
+    body = {"client_id": p.pk, "kind": "note", "summary": "x\x00", "items": [{"name": "\x00"}]}
+    assert sorted(map(str, locs(api.post("/interactions", body)))) == [
+        str(["body", "items"]),
+        str(["body", "summary"]),
+    ]
+    assert locs(api.get("/persons", {"q": "x\x00"})) == [["query", "q"]]
+    assert locs(api.get("/persons", {"tag": "\x00"})) == [["query", "tag"]]
+    assert locs(api.get("/interactions", {"kind": "\x00"})) == [["query", "kind"]]
+    assert snapshot() == before
