@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -165,11 +166,32 @@ def _custom_condition(field: CustomField, value: str) -> Q:
     return Q(**{lookup: cleaned})
 
 
+def only_columns(queryset: QuerySet[Client], columns: Iterable[str]) -> QuerySet[Client]:
+    """Select just what the chosen list columns show (and what ordering needs)."""
+    fields = {"id", "name", "kind", "created_at", "completeness", "last_contact_at"}
+    for column in columns:
+        fields.update(COLUMNS[column][1] if column in COLUMNS else ("custom",))
+    if any(f.startswith("owner__") for f in fields):
+        queryset = queryset.select_related("owner")
+    return queryset.only(*fields)
+
+
 def list_clients(
-    user: User | None, form: ClientFilter, cursor: str | None, size: int
+    user: User | None,
+    form: ClientFilter,
+    cursor: str | None,
+    size: int,
+    columns: Iterable[str] | None = None,
 ) -> Page[Client] | QuerySet[Client]:
-    """A page of the list; with a search query, the ranked best matches instead."""
-    queryset = form.apply(visible_clients(user)).select_related("owner")
+    """A page of the list; with a search query, the ranked best matches instead.
+
+    With `columns`, only those columns are read; otherwise whole rows with their owner.
+    """
+    queryset = form.apply(visible_clients(user))
+    if columns is None:
+        queryset = queryset.select_related("owner")
+    else:
+        queryset = only_columns(queryset, columns)
     query = form.cleaned_data.get("q")
     if query:
         return search.search(queryset, query)

@@ -56,6 +56,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     form = queries.ClientFilter(request.GET or None, user=actor(request))
     if not request.GET:
         form = queries.ClientFilter(QueryDict(""), user=actor(request))
+    columns = _columns(request, form.custom_fields)
     rows: list[Client] = []
     next_cursor = None
     searched = False
@@ -66,6 +67,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
                 form,
                 request.GET.get("cursor"),
                 settings.LIST_PAGE_SIZE,
+                [key for key, _label in columns],
             )
         except BadCursor:
             form.add_error(
@@ -76,7 +78,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
                 rows, next_cursor = result.rows, result.next_cursor
             else:
                 rows, searched = list(result), True
-    columns = _columns(request, form.custom_fields)
     if any(c == "tags" for c, _l in columns):
         _attach_tags(rows)
     next_query = request.GET.copy()
