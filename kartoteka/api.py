@@ -78,7 +78,10 @@ api = NinjaAPI(
         "Bearer-token API of Kartoteka. Request bodies are strict: unknown keys (for example "
         "`owner`, `is_superuser`, `deleted_at`, `created_by`) are refused with 422 naming the "
         "key, never silently applied; unknown query parameters are refused the same way. "
-        "Records you cannot see, and records in the trash, answer 404."
+        "Records you cannot see, and records in the trash, answer 404; a body naming such a "
+        "record (`client_id`, `person_id`, `owner_id`) answers 422 naming that field. "
+        "Changing a client needs its version: an `If-Match` header with the `ETag` you read, "
+        "or a `version` field (428 without, 412 when someone saved in between)."
     ),
     auth=TokenAuth(),
     docs=BundledSwagger(),
