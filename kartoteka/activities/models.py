@@ -88,5 +88,8 @@ class Interaction(TimeStamped, SoftDeletable):
             ),
         ]
 
+    # Whose record this is, for the permissions engine: its author's and its client owner's.
+    owner_paths = ("author", "client__owner")
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"

@@ -76,6 +76,7 @@ def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpRespons
     form = ClientForm(
         data,
         kind=kind,
+        user=actor(request),
         instance=client or Client(kind=kind),
         initial={} if client else {"owner": actor(request)},
     )
@@ -139,8 +140,8 @@ def _save(
 ) -> Client:
     user = actor(request)
     args: dict[str, Any] = {
-        "phones": phones_from(phone_set),
-        "emails": emails_from(email_set),
+        "phones": phones_from(phone_set) if form.contacts_editable else None,
+        "emails": emails_from(email_set) if form.contacts_editable else None,
         "tags": form.service_tags(),
         "custom": form.service_custom(),
     }

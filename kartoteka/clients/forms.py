@@ -8,9 +8,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.accounts.models import User
+from kartoteka.clients import field_rules
 from kartoteka.clients.models import Channel, Client, ContactKind, CustomField, Employment
 from kartoteka.clients.services import EmailIn, PhoneIn
+from kartoteka.core import permissions
 from kartoteka.core.forms import StyledForm, style
+from kartoteka.core.permissions import Action
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -36,6 +39,8 @@ class ClientForm(forms.ModelForm):
             "ogrn",
             "company_day",
             "website",
+            "passport",
+            "income",
             "owner",
             "stage",
             "source",
@@ -51,14 +56,14 @@ class ClientForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
         person = kind == Client.Kind.PERSON
         drop = (
             ("legal_form", "company_name", "inn", "kpp", "ogrn", "company_day", "website")
             if person
-            else ("last_name", "first_name", "middle_name", "birthday")
+            else ("last_name", "first_name", "middle_name", "birthday", "passport", "income")
         )
         for name in drop:
             del self.fields[name]
@@ -75,7 +80,22 @@ class ClientForm(forms.ModelForm):
             self.fields[f"cf_{field.key}"] = custom_form_field(
                 field, self.instance.custom.get(field.key)
             )
+        self._apply_rights(user)
         style(self)
+
+    def _apply_rights(self, user: User) -> None:
+        """Drop what the role may not see or change; the service checks again on save."""
+        target = self.instance if self.instance.pk else Client
+        if not permissions.can(user, Action.REASSIGN, target):
+            del self.fields["owner"]
+        keys = field_rules.sensitive_keys()
+        for name in list(self.fields):
+            rule_name = f"custom.{name[3:]}" if name.startswith("cf_") else name
+            groups = field_rules.groups_of(rule_name, keys)
+            if any(not permissions.can_change(user, g) for g in groups):
+                del self.fields[name]
+        self.custom_fields = [f for f in self.custom_fields if f"cf_{f.key}" in self.fields]
+        self.contacts_editable = permissions.can_change(user, "contacts")
 
     def _post_clean(self) -> None:
         # The service validates the model; the form only shapes the input.

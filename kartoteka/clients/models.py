@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -65,6 +65,17 @@ class Client(TimeStamped, SoftDeletable, Versioned):
     company_day = models.DateField(_("company day"), null=True, blank=True)
     website = models.URLField(_("website"), blank=True)
     address = models.TextField(_("address"), blank=True)
+    passport = models.CharField(
+        _("passport"), max_length=200, blank=True, default="", db_default=""
+    )
+    income = models.DecimalField(
+        _("monthly income"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     description = models.TextField(_("description"), blank=True)
 
     owner = models.ForeignKey(
@@ -127,6 +138,9 @@ class Client(TimeStamped, SoftDeletable, Versioned):
                 condition=Q(kind__in=["person", "company"]), name="client_kind_valid"
             ),
         ]
+
+    # Whose record this is, for the permissions engine.
+    owner_paths = ("owner",)
 
     def __str__(self) -> str:
         return self.name
@@ -271,6 +285,11 @@ class CustomField(models.Model):
     )
     choices = models.JSONField(_("choices"), default=list, blank=True)
     required = models.BooleanField(_("required"), default=False)
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_("Hidden from roles that may not see sensitive data."),
+    )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:

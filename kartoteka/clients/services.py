@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
-from kartoteka.clients import completeness
+from kartoteka.clients import completeness, field_rules
 from kartoteka.clients.custom import clean_custom
 from kartoteka.clients.models import (
     Channel,
@@ -34,7 +35,7 @@ from kartoteka.clients.models import (
 from kartoteka.clients.validators import normalize_email, normalize_phone
 from kartoteka.core.errors import StaleVersion
 
-PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birthday")
+PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birthday", "passport", "income")
 COMPANY_FIELDS = ("company_name", "legal_form", "inn", "kpp", "ogrn", "company_day", "website")
 COMMON_FIELDS = (
     "address",
@@ -45,7 +46,7 @@ COMMON_FIELDS = (
     "external_system",
     "external_id",
 )
-NULLABLE = {"birthday", "company_day", "owner"}
+NULLABLE = {"birthday", "company_day", "owner", "income"}
 MAX_TAGS = 50
 MAX_CONTACTS = 20
 
@@ -154,6 +155,15 @@ def _search_text(client: Client, phones: list[str], emails: list[str]) -> str:
     return " ".join(p for p in parts if p).lower().replace("ё", "е")
 
 
+def _plain(value: Any) -> Any:
+    """A value as JSON can hold it, for the history rows."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
 def _snapshot(
     client: Client, phones: list[str], emails: list[str], tags: list[str]
 ) -> dict[str, Any]:
@@ -161,7 +171,7 @@ def _snapshot(
         f: getattr(client, f) for f in editable_fields(client.kind) if f != "owner"
     }
     data["owner"] = str(client.owner) if client.owner_id else ""
-    data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
+    data = {k: _plain(v) for k, v in data.items()}
     data["phones"] = phones
     data["emails"] = emails
     data["tags"] = tags
@@ -288,6 +298,9 @@ def _save(
     }
     old_phones, old_emails, old_tags = _current_contacts(client) if not created else ([], [], [])
     before = _snapshot(client, old_phones, old_emails, old_tags)
+    old_owner = client.owner_id
+    if created and "owner" not in fields:
+        fields = {**fields, "owner": actor}
     for name, value in fields.items():
         if name in allowed:
             setattr(client, name, "" if value is None and name not in NULLABLE else value)
@@ -310,6 +323,8 @@ def _save(
 
     phone_list = [e for _p, e in new_phones] if new_phones is not None else old_phones
     email_list = [e for _e, e in new_emails] if new_emails is not None else old_emails
+    changes = _diff(before, _snapshot(client, phone_list, email_list, new_tags))
+    field_rules.check_write(actor, client, changes, client.owner_id != old_owner, created)
     with transaction.atomic():
         _refresh_derived(client, phone_list, email_list, new_tags)
         if not created:
@@ -323,8 +338,6 @@ def _save(
         _write_contacts(client, new_phones, new_emails)
         if tags is not None:
             _write_tags(client, new_tags)
-        after = _snapshot(client, phone_list, email_list, new_tags)
-        changes = _diff(before, after)
         if created or changes:
             verb = ClientEvent.Verb.CREATED if created else ClientEvent.Verb.UPDATED
             ClientEvent.objects.create(client=client, actor=actor, verb=verb, changes=changes)

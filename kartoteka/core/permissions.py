@@ -4,18 +4,20 @@ Every list, search, card, export, report, API operation and job narrows its
 queryset with `scope()` and fetches single records with `get_or_404()`; both
 answer 404 for what the user may not see, so existence never leaks.
 
-The client base ships with one rule: an active signed-in user works with every
-live client; configuration (custom fields, completeness weights) is for staff.
-Roles, teams and the own/team/all matrix plug in here without touching callers.
+A user's role gives, for each kind of record and each action, a scope: none,
+own (records the user owns), team (records owned by anyone in a team the user
+belongs to or heads) or all. Superusers and administrator roles see everything.
+A user without a role has a sales manager's rights.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     AnyUser = AbstractBaseUser | AnonymousUser | None
 
 M = TypeVar("M", bound=Model)
+DEFAULT_ROLE = "manager"
 
 
 class Action(StrEnum):
@@ -35,44 +38,196 @@ class Action(StrEnum):
     RESTORE = "restore"
     EXPORT = "export"
     REASSIGN = "reassign"
-    CONFIGURE = "configure"
+    MERGE = "merge"
+    CONFIGURE = "configure"  # settings, users, roles, audit: administrators only
+
+
+class Scope(IntEnum):
+    NONE = 0
+    OWN = 1
+    TEAM = 2
+    ALL = 3
 
 
 class Denied(PermissionDenied):
     """The user may not do this: 403 (records use get_or_404, so existence never leaks)."""
 
 
-def _active(user: AnyUser) -> bool:
-    return bool(user is not None and user.is_authenticated and getattr(user, "is_active", False))
+@dataclass
+class Rights:
+    """What one user may do, read once per request and kept on the user object."""
+
+    user_id: int | None
+    is_admin: bool
+    grants: dict[tuple[str, str], Scope] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+    team_ids: frozenset[int] = frozenset()
+
+    def scope(self, kind: str, action: Action) -> Scope:
+        if self.is_admin:
+            return Scope.ALL
+        if action is Action.CONFIGURE:
+            return Scope.NONE
+        return self.grants.get((kind, action.value), Scope.NONE)
 
 
-def can(user: AnyUser, action: Action, obj: Model | None = None) -> bool:
-    """May `user` do `action` (on `obj`, or on its kind when `obj` is None)?"""
-    if not _active(user):
+NOBODY = Rights(user_id=None, is_admin=False)
+
+
+def rights(user: AnyUser) -> Rights:
+    if user is None or not user.is_authenticated or not getattr(user, "is_active", False):
+        return NOBODY
+    cached = getattr(user, "_kartoteka_rights", None)
+    if cached is None:
+        cached = _load_rights(user)
+        user._kartoteka_rights = cached  # type: ignore[union-attr]
+    return cached
+
+
+def forget(user: AnyUser) -> None:
+    """Drop the cached rights (after the user's role or teams changed)."""
+    if user is not None and hasattr(user, "_kartoteka_rights"):
+        del user._kartoteka_rights  # type: ignore[union-attr]
+
+
+def _load_rights(user: Any) -> Rights:
+    from kartoteka.accounts.models import Grant, Role, Team
+
+    role = user.role if user.role_id else Role.objects.filter(code=DEFAULT_ROLE).first()
+    if user.is_superuser or (role is not None and role.is_admin):
+        return Rights(user_id=user.pk, is_admin=True)
+    if role is None:
+        return Rights(user_id=user.pk, is_admin=False)
+    grants = {(g.kind, g.action): Scope(g.scope) for g in Grant.objects.filter(role=role)}
+    fields = dict(role.field_rules.values_list("field", "access"))
+    teams = Team.objects.filter(Q(members=user) | Q(head=user)).values("pk")
+    mates = set(
+        Team.members.through.objects.filter(team__in=teams).values_list("user_id", flat=True)
+    )
+    mates |= set(
+        Team.objects.filter(pk__in=teams).exclude(head=None).values_list("head_id", flat=True)
+    )
+    return Rights(
+        user_id=user.pk,
+        is_admin=False,
+        grants=grants,
+        fields=fields,
+        team_ids=frozenset(mates | {user.pk}),
+    )
+
+
+# --- which records are whose ------------------------------------------------------------------
+
+
+def kind_of(model: type[Model]) -> str:
+    return str(getattr(model, "permission_kind", model._meta.model_name))
+
+
+def _owned_by(model: type[Model], user_ids: list[int]) -> Q:
+    """Rows of `model` owned by any of `user_ids`: the model names its owner paths."""
+    paths: tuple[str, ...] = getattr(model, "owner_paths", ("owner",))
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{path}__in": user_ids})
+    return condition
+
+
+def _unowned(model: type[Model]) -> Q:
+    paths: tuple[str, ...] = getattr(model, "owner_paths", ("owner",))
+    condition = Q()
+    for path in paths:
+        condition &= Q(**{f"{path}__isnull": True})
+    return condition
+
+
+def _owner_ids(obj: Model) -> set[int]:
+    ids: set[int] = set()
+    for path in getattr(type(obj), "owner_paths", ("owner",)):
+        *hops, last = path.split("__")
+        target: Any = obj
+        for hop in hops:
+            target = getattr(target, hop, None)
+        owner_id = getattr(target, f"{last}_id", None) if target is not None else None
+        if owner_id is not None:
+            ids.add(int(owner_id))
+    return ids
+
+
+# --- the questions everyone asks --------------------------------------------------------------
+
+
+def scope_of(user: AnyUser, kind: str, action: Action) -> Scope:
+    return rights(user).scope(kind, action)
+
+
+def can(
+    user: AnyUser, action: Action, obj: Model | type[Model] | None = None, kind: str = "client"
+) -> bool:
+    """May `user` do `action` on `obj` (a record), or on its kind (a model class or `kind`)?"""
+    who = rights(user)
+    if who.user_id is None:
         return False
-    if action is Action.CONFIGURE:
-        return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
-    return True
+    if isinstance(obj, type):
+        kind = kind_of(obj)
+    elif obj is not None:
+        kind = kind_of(type(obj))
+    level = who.scope(kind, action)
+    if level is Scope.NONE:
+        return False
+    if level is Scope.ALL or obj is None or isinstance(obj, type):
+        return True
+    owners = _owner_ids(obj)
+    if level is Scope.OWN:
+        return who.user_id in owners
+    return not owners or bool(owners & who.team_ids)
 
 
-def require(user: AnyUser, action: Action, obj: Model | None = None) -> None:
-    if not can(user, action, obj):
+def require(
+    user: AnyUser, action: Action, obj: Model | type[Model] | None = None, kind: str = "client"
+) -> None:
+    if not can(user, action, obj, kind):
         raise Denied(action)
 
 
 def scope(user: AnyUser, action: Action, queryset: QuerySet[M]) -> QuerySet[M]:
     """Narrow `queryset` to the rows `user` may `action`."""
-    if not can(user, action):
+    who = rights(user)
+    level = who.scope(kind_of(queryset.model), action) if who.user_id else Scope.NONE
+    if level is Scope.NONE:
         return queryset.none()
-    return queryset
+    if level is Scope.ALL:
+        return queryset
+    assert who.user_id is not None
+    if level is Scope.OWN:
+        return queryset.filter(_owned_by(queryset.model, [who.user_id]))
+    # A team also sees the records nobody owns yet (unassigned leads to hand out).
+    return queryset.filter(
+        _owned_by(queryset.model, sorted(who.team_ids)) | _unowned(queryset.model)
+    )
 
 
 def get_or_404(user: AnyUser, action: Action, queryset: QuerySet[M], **lookup: object) -> M:
     """The row matching `lookup` that `user` may `action`, or Http404."""
     try:
-        obj = scope(user, action, queryset).get(**lookup)
+        return scope(user, action, queryset).get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not can(user, action, obj):
-        raise Http404
-    return obj
+
+
+# --- field rules ------------------------------------------------------------------------------
+
+
+    """Access to a field group ("contacts", "custom.<key>", …): "write", "read" or "hidden"."""
+    """ "write", "read" or "hidden" for a field group ("contacts", "passport", "custom.<key>", …)."""
+    who = rights(user)
+    if who.is_admin:
+        return "write"
+    return {"hidden": "hidden", "read": "read"}.get(who.fields.get(group, ""), "write")
+
+
+def can_see(user: AnyUser, group: str) -> bool:
+    return field_access(user, group) != "hidden"
+
+
+def can_change(user: AnyUser, group: str) -> bool:
+    return field_access(user, group) == "write"

@@ -80,8 +80,10 @@ def test_list_shows_clients_and_searches(alice_client, person, company):
 def test_list_filters_and_rejects_hostile_keys(alice_client, person, company, alice):
     response = alice_client.get(reverse("clients:list"), {"kind": "company"})
     assert "ООО Ромашка" in response.text and "Рябов Иван" not in response.text
-    response = alice_client.get(reverse("clients:list"), {"owner": "me"})
-    assert "Рябов Иван" in response.text and "ООО Ромашка" not in response.text
+    response = alice_client.get(reverse("clients:list"), {"owner": "none"})
+    assert "Рябов Иван" not in response.text and "ООО Ромашка" not in response.text
+    response = alice_client.get(reverse("clients:list"), {"owner": "me", "stage": "lead"})
+    assert "Рябов Иван" in response.text and "ООО Ромашка" in response.text
     for params in (
         {"sort": "owner__password"},
         {"sort": "name'--"},
@@ -200,13 +202,19 @@ def test_html_is_shown_as_text_everywhere(alice_client, alice):
         assert "&lt;img src=x" in text
 
 
-def test_trash_and_restore(alice_client, person):
-    response = alice_client.post(reverse("clients:delete", args=[person.pk]))
+def test_trash_and_restore(helen_client, person):
+    """A head deletes a team member's client and restores it from the trash."""
+    response = helen_client.post(reverse("clients:delete", args=[person.pk]))
     assert response.status_code == 302
-    assert alice_client.get(reverse("clients:card", args=[person.pk])).status_code == 404
-    assert "Рябов Иван" in alice_client.get(reverse("clients:trash")).text
-    alice_client.post(reverse("clients:restore", args=[person.pk]))
-    assert alice_client.get(reverse("clients:card", args=[person.pk])).status_code == 200
+    assert helen_client.get(reverse("clients:card", args=[person.pk])).status_code == 404
+    assert "Рябов Иван" in helen_client.get(reverse("clients:trash")).text
+    helen_client.post(reverse("clients:restore", args=[person.pk]))
+    assert helen_client.get(reverse("clients:card", args=[person.pk])).status_code == 200
+
+
+def test_a_manager_cannot_delete(alice_client, person):
+    assert alice_client.post(reverse("clients:delete", args=[person.pk])).status_code == 404
+    assert Client.objects.filter(pk=person.pk).exists()
 
 
 def test_changes_need_post(alice_client, person):

@@ -1,0 +1,65 @@
+"""Which field group each client field belongs to, for per-role field rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from kartoteka.accounts.models import User
+from kartoteka.clients.models import Client, CustomField
+from kartoteka.core import permissions
+from kartoteka.core.permissions import Action
+
+GROUPS = {
+    "phones": "contacts",
+    "emails": "contacts",
+    "address": "contacts",
+    "primary_phone": "contacts",
+    "primary_email": "contacts",
+    "inn": "ids",
+    "kpp": "ids",
+    "ogrn": "ids",
+    "passport": "passport",
+    "income": "income",
+}
+
+
+def groups_of(name: str, sensitive_keys: set[str]) -> list[str]:
+    """The rule groups a field (or "custom.<key>") falls under."""
+    if name.startswith("custom."):
+        key = name.removeprefix("custom.")
+        return [name, "sensitive"] if key in sensitive_keys else [name]
+    return [GROUPS[name]] if name in GROUPS else []
+
+
+def sensitive_keys() -> set[str]:
+    return set(CustomField.objects.filter(sensitive=True).values_list("key", flat=True))
+
+
+def hidden_fields(user: Any) -> set[str]:
+    """Field names (and custom.<key>) the user may not see."""
+    keys = sensitive_keys()
+    names = [*GROUPS, *(f"custom.{k}" for k in CustomField.objects.values_list("key", flat=True))]
+    return {n for n in names if any(not permissions.can_see(user, g) for g in groups_of(n, keys))}
+
+
+def check_write(
+    actor: User | None, client: Client, changes: dict[str, Any], owner_changed: bool, created: bool
+) -> None:
+    """Refuse changes the actor's role may not make; the error names each field."""
+    if actor is None:  # the system itself (imports run as their user, jobs as the system)
+        return
+    errors: dict[str, list[str]] = {}
+    keys = sensitive_keys()
+    for name in changes:
+        if any(not permissions.can_change(actor, g) for g in groups_of(name, keys)):
+            errors[name] = [_("Your role may not change this field.")]
+    assigns_to_others = owner_changed and not (created and client.owner_id == actor.pk)
+    if assigns_to_others and not permissions.can(
+        actor, Action.REASSIGN, None if created else client
+    ):
+        errors["owner"] = [_("Your role may not assign clients to others.")]
+    if errors:
+        raise ValidationError(errors)
