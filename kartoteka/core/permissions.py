@@ -217,8 +217,8 @@ def get_or_404(user: AnyUser, action: Action, queryset: QuerySet[M], **lookup: o
 # --- field rules ------------------------------------------------------------------------------
 
 
+def field_access(user: AnyUser, group: str) -> str:
     """Access to a field group ("contacts", "custom.<key>", …): "write", "read" or "hidden"."""
-    """ "write", "read" or "hidden" for a field group ("contacts", "passport", "custom.<key>", …)."""
     who = rights(user)
     if who.is_admin:
         return "write"
