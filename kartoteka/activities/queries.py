@@ -18,11 +18,15 @@ def visible_interactions(user: User | None) -> QuerySet[Interaction]:
 
 
 def timeline_client_ids(client: Client) -> list[int]:
-    """A company's timeline includes its people's; a person's is their own."""
-    if client.is_person:
-        return [client.pk]
-    staff = Employment.objects.filter(company=client, person__deleted_at__isnull=True)
-    return [client.pk, *staff.values_list("person_id", flat=True)]
+    """A company's timeline includes its people's; a person's is their own (kept on the client)."""
+    cached: list[int] | None = getattr(client, "_timeline_ids", None)
+    if cached is None:
+        cached = [client.pk]
+        if not client.is_person:
+            staff = Employment.objects.filter(company=client, person__deleted_at__isnull=True)
+            cached += staff.values_list("person_id", flat=True)
+        client._timeline_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def timeline(

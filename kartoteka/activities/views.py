@@ -17,6 +17,8 @@ from kartoteka.activities.forms import (
 )
 from kartoteka.clients.views import get_client, timeline_page
 from kartoteka.core.forms import add_service_errors
+from kartoteka.activities.models import Interaction
+from kartoteka.core import permissions
 from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor
 
@@ -30,7 +32,8 @@ FORMS: dict[str, type[ServiceForm]] = {
 @require_POST
 def log(request: HttpRequest, pk: int, form_name: str) -> HttpResponse:
     """Log an interaction; answer with the refreshed timeline, or the form with its errors."""
-    client = get_client(request, pk, Action.EDIT)
+    client = get_client(request, pk)
+    permissions.require(actor(request), Action.CREATE, Interaction)
     form_class = FORMS.get(form_name, InteractionForm)
     form = form_class(request.POST)
     if form.is_valid():

@@ -38,10 +38,11 @@ def sensitive_keys() -> set[str]:
     return set(CustomField.objects.filter(sensitive=True).values_list("key", flat=True))
 
 
-def hidden_fields(user: Any) -> set[str]:
+def hidden_fields(user: Any, custom_fields: list[CustomField] | None = None) -> set[str]:
     """Field names (and custom.<key>) the user may not see."""
-    keys = sensitive_keys()
-    names = [*GROUPS, *(f"custom.{k}" for k in CustomField.objects.values_list("key", flat=True))]
+    defs = list(CustomField.objects.all()) if custom_fields is None else custom_fields
+    keys = {f.key for f in defs if f.sensitive}
+    names = [*GROUPS, *(f"custom.{f.key}" for f in defs)]
     return {n for n in names if any(not permissions.can_see(user, g) for g in groups_of(n, keys))}
 
 

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET
 from kartoteka.accounts.models import User
 from kartoteka.activities import queries as timeline_queries
 from kartoteka.activities.forms import InteractionForm, QuickCallForm, QuickNoteForm, TimelineFilter
-from kartoteka.clients import queries
+from kartoteka.accounts.roles import FIELD_GROUPS
+from kartoteka.activities.models import Interaction
+from kartoteka.clients import field_rules, queries
 from kartoteka.clients.forms import ConsentForm, LinkForm, SavedViewForm
 from kartoteka.clients.models import (
     Client,
@@ -150,7 +152,12 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         links = Employment.objects.filter(
             company=client, person__deleted_at__isnull=True
         ).select_related("person")
-    custom_fields = [f for f in CustomField.objects.all() if f.applies(client.kind)]
+    user = actor(request)
+    all_custom = list(CustomField.objects.all())
+    hidden = field_rules.hidden_fields(user, all_custom)
+    custom_fields = [
+        f for f in all_custom if f.applies(client.kind) and f"custom.{f.key}" not in hidden
+    ]
     timeline_filter = TimelineFilter(request.GET or None)
     return {
         "client": client,
@@ -169,6 +176,8 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "any_form": InteractionForm(),
         "consent_form": ConsentForm(),
         "link_form": LinkForm(),
+        "see": {group: permissions.can_see(user, group) for group in FIELD_GROUPS},
+        "can_log": permissions.can(user, Action.CREATE, Interaction),
         "can_edit": permissions.can(actor(request), Action.EDIT, client),
         "can_delete": permissions.can(actor(request), Action.DELETE, client),
     }

@@ -91,7 +91,7 @@ def forget(user: AnyUser) -> None:
 
 
 def _load_rights(user: Any) -> Rights:
-    from kartoteka.accounts.models import Grant, Role, Team
+    from kartoteka.accounts.models import Grant, Role, Team, User
 
     role = user.role if user.role_id else Role.objects.filter(code=DEFAULT_ROLE).first()
     if user.is_superuser or (role is not None and role.is_admin):
@@ -101,12 +101,8 @@ def _load_rights(user: Any) -> Rights:
     grants = {(g.kind, g.action): Scope(g.scope) for g in Grant.objects.filter(role=role)}
     fields = dict(role.field_rules.values_list("field", "access"))
     teams = Team.objects.filter(Q(members=user) | Q(head=user)).values("pk")
-    mates = set(
-        Team.members.through.objects.filter(team__in=teams).values_list("user_id", flat=True)
-    )
-    mates |= set(
-        Team.objects.filter(pk__in=teams).exclude(head=None).values_list("head_id", flat=True)
-    )
+    in_teams = Q(teams__in=teams) | Q(headed_teams__in=teams)
+    mates = set(User.objects.filter(in_teams).values_list("pk", flat=True))
     return Rights(
         user_id=user.pk,
         is_admin=False,
