@@ -15,10 +15,10 @@ from kartoteka.activities.forms import (
     ServiceForm,
     TimelineFilter,
 )
-from kartoteka.clients.views import get_client, timeline_page
-from kartoteka.core.forms import add_service_errors
 from kartoteka.activities.models import Interaction
+from kartoteka.clients.views import get_client, timeline_page
 from kartoteka.core import permissions
+from kartoteka.core.forms import add_service_errors
 from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor
 

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kartoteka.accounts.models import User
+from kartoteka.accounts.roles import FIELD_GROUPS
 from kartoteka.activities import queries as timeline_queries
 from kartoteka.activities.forms import InteractionForm, QuickCallForm, QuickNoteForm, TimelineFilter
-from kartoteka.accounts.roles import FIELD_GROUPS
 from kartoteka.activities.models import Interaction
 from kartoteka.clients import field_rules, queries
 from kartoteka.clients.forms import ConsentForm, LinkForm, SavedViewForm
