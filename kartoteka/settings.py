@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kartoteka.core.middleware.LoginRequired",
+    "kartoteka.core.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -217,6 +218,8 @@ PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "RU").upper()
 if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ConfigError(f"PHONE_DEFAULT_REGION: unknown region {PHONE_DEFAULT_REGION!r}; use e.g. RU")
 LIST_PAGE_SIZE = 50
+# Alert administrators when one user opens this many client cards within an hour.
+AUDIT_CARD_VIEWS_PER_HOUR = env_int("AUDIT_CARD_VIEWS_PER_HOUR", 200, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -33,6 +33,7 @@ from kartoteka.clients.models import (
     Tag,
 )
 from kartoteka.clients.validators import normalize_email, normalize_phone
+from kartoteka.core import audit
 from kartoteka.core.errors import StaleVersion
 
 PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birthday", "passport", "income")
@@ -338,6 +339,8 @@ def _save(
         _write_contacts(client, new_phones, new_emails)
         if tags is not None:
             _write_tags(client, new_tags)
+        if not created and client.owner_id != old_owner:
+            audit.record(actor, "reassign", client, owner=changes.get("owner"))
         if created or changes:
             verb = ClientEvent.Verb.CREATED if created else ClientEvent.Verb.UPDATED
             ClientEvent.objects.create(client=client, actor=actor, verb=verb, changes=changes)
@@ -361,6 +364,7 @@ def trash_client(actor: User | None, client: Client) -> None:
         updated = Client.objects.filter(pk=client.pk).update(deleted_at=timezone.now())
         if updated:
             ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.DELETED)
+            audit.record(actor, "delete", client, name=client.name)
 
 
 def restore_client(actor: User | None, client: Client) -> None:
@@ -370,6 +374,7 @@ def restore_client(actor: User | None, client: Client) -> None:
         )
         if updated:
             ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.RESTORED)
+            audit.record(actor, "restore", client, name=client.name)
 
 
 def link_person(

@@ -28,7 +28,7 @@ from kartoteka.clients.models import (
     SavedView,
 )
 from kartoteka.clients.validators import format_phone
-from kartoteka.core import permissions
+from kartoteka.core import alerts, permissions
 from kartoteka.core.pagination import BadCursor, Page
 from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor, render_page
@@ -200,6 +200,7 @@ def timeline_page(client: Client, form: TimelineFilter, cursor: str | None) -> P
 @require_GET
 def client_card(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client(request, pk)
+    alerts.card_viewed(actor(request), client)
     return render(request, "clients/card.html", card_context(request, client))
 
 
