@@ -191,7 +191,7 @@ def list_interactions(request: HttpRequest, filters: Query[InteractionQuery]) ->
 
 @router.post("", response={201: InteractionOut, 403: Message}, summary="Log an interaction")
 def create_interaction(request: HttpRequest, payload: InteractionIn) -> tuple[int, dict[str, Any]]:
-    require(actor(request), Action.CREATE)
+    require(actor(request), Action.CREATE, Interaction)
     client = visible_clients(actor(request), Action.EDIT).filter(pk=payload.client_id).first()
     if client is None or not can(actor(request), Action.EDIT, client):
         raise field_error(["body", "client_id"], _("There is no such client."))

@@ -145,6 +145,8 @@ def _owner(request: HttpRequest, payload: ClientIn, current: int | None) -> dict
     """{"owner": user} when the body sets the owner; checks the user may reassign."""
     if "owner_id" not in payload.model_fields_set or payload.owner_id == current:
         return {}
+    if payload.owner_id == actor(request).pk:
+        return {"owner": actor(request)}
     if payload.owner_id is None:
         owner = None
     else:
@@ -152,7 +154,7 @@ def _owner(request: HttpRequest, payload: ClientIn, current: int | None) -> dict
         if owner is None:
             raise field_error(["body", "owner_id"], _("There is no such user."))
     if owner != actor(request):
-        require(actor(request), Action.REASSIGN)
+        require(actor(request), Action.REASSIGN, Client)
     return {"owner": owner}
 
 
@@ -191,8 +193,9 @@ def _expected_version(if_match: str | None, version: int | None) -> int:
 
 
 def _create(request: HttpRequest, kind: str, payload: ClientIn, response: HttpResponse) -> Any:
-    require(actor(request), Action.CREATE)
-    fields = {**_fields(payload), **_owner(request, payload, None)}
+    require(actor(request), Action.CREATE, Client)
+    me = actor(request)
+    fields = {"owner": me, **_fields(payload), **_owner(request, payload, me.pk)}
     client = services.create_client(actor(request), kind, fields, **_write_args(payload))
     return 201, _reload(request, kind, client.pk, response)
 

@@ -109,7 +109,9 @@ class ClientIn(Strict):
     stage: str | None = Field(None, max_length=10, json_schema_extra=enum(Client.Stage.values))
     external_system: str | None = Field(None, max_length=40)
     external_id: str | None = Field(None, max_length=100)
-    owner_id: int | None = Field(None, ge=1, le=2**62, description="A user id; null: no owner.")
+    owner_id: int | None = Field(
+        None, ge=1, le=2**62, description="A user id; null: no owner; left out on create: you."
+    )
     phones: list[PhoneIn] | None = Field(
         None, max_length=MAX_CONTACTS, description="Replaces all phones."
     )

@@ -47,7 +47,15 @@ class Api:
         )
 
 
+def _owned(fields: dict[str, Any]) -> dict[str, Any]:
+    """Sample records belong to admin, who acts in most tests, unless an owner is given."""
+    if "owner" not in fields:
+        fields["owner"] = User.objects.filter(username="admin").first()
+    return fields
+
+
 def person(actor: User | None = None, phones: tuple[str, ...] = (), **fields: Any) -> Client:
+    fields = _owned(fields)
     fields.setdefault("last_name", "Иванов")
     return services.create_client(
         actor, Client.Kind.PERSON, fields, phones=[services.PhoneIn(p) for p in phones]
@@ -55,6 +63,7 @@ def person(actor: User | None = None, phones: tuple[str, ...] = (), **fields: An
 
 
 def company(actor: User | None = None, **fields: Any) -> Client:
+    fields = _owned(fields)
     fields.setdefault("company_name", "Ромашка")
     return services.create_client(actor, Client.Kind.COMPANY, fields)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import Q
 
 from kartoteka.activities.services import log_interaction
 from kartoteka.clients import services
@@ -13,20 +14,36 @@ from tests.api import Api, company, locs, person, snapshot
 pytestmark = pytest.mark.django_db
 
 
+OWNER_PATHS = {"client": "owner", "interaction": "client__owner", "employment": "company__owner"}
+
+
+def _owner_id(obj):
+    for hop in OWNER_PATHS.get(obj._meta.model_name, "owner").split("__")[:-1]:
+        obj = getattr(obj, hop)
+    return obj.owner_id
+
+
 @pytest.fixture
 def own_records_only(monkeypatch):
-    """A rule as roles will bring: a user sees only the clients they own."""
-    original = permissions.can
+    """A rule as roles bring: a user works with the clients they own (or nobody owns)."""
+    original_can, original_scope = permissions.can, permissions.scope
 
-    def can(user, action, obj=None):
-        client = getattr(obj, "client", None) or getattr(obj, "company", None) or obj
-        if client is not None and getattr(client, "owner_id", None) not in (None, user.pk):
-            return False
+    def can(user, action, obj=None, *args, **kwargs):
         if action is Action.REASSIGN:
             return False
-        return original(user, action, obj)
+        if obj is not None and not isinstance(obj, type) and _owner_id(obj) not in (None, user.pk):
+            return False
+        return original_can(user, action, obj, *args, **kwargs)
+
+    def scope(user, action, queryset):
+        rows = original_scope(user, action, queryset)
+        path = OWNER_PATHS.get(queryset.model._meta.model_name)
+        if path is None:
+            return rows
+        return rows.filter(Q(**{f"{path}__isnull": True}) | Q(**{path: user.pk}))
 
     monkeypatch.setattr(permissions, "can", can)
+    monkeypatch.setattr(permissions, "scope", scope)
 
 
 def test_foreign_records_are_404_and_unchanged(alice, bob, own_records_only):

@@ -12,8 +12,9 @@ XSS = '"><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def api(alice) -> Api:
-    return Api(alice)
+def api(admin) -> Api:
+    """An administrator: these tests are about the API, not the role matrix (test_access)."""
+    return Api(admin)
 
 
 @pytest.mark.parametrize(

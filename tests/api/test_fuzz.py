@@ -78,8 +78,9 @@ def bodies(keys: list[str]) -> st.SearchStrategy[dict]:
 
 
 @pytest.fixture
-def api(alice) -> Api:
-    return Api(alice)
+def api(admin) -> Api:
+    """An administrator: these tests are about the API, not the role matrix (test_access)."""
+    return Api(admin)
 
 
 def _no_500(response) -> None:

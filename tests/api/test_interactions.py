@@ -17,15 +17,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(alice) -> Api:
-    return Api(alice)
+def api(admin) -> Api:
+    """An administrator: these tests are about the API, not the role matrix (test_access)."""
+    return Api(admin)
 
 
 def ago(hours: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(hours=hours)
 
 
-def test_log_read_change_and_trash(api, alice):
+def test_log_read_change_and_trash(api, admin):
     p = person()
     body = {
         "client_id": p.pk,
@@ -39,7 +40,7 @@ def test_log_read_change_and_trash(api, alice):
     assert response.status_code == 201, response.content
     row = response.json()
     assert (
-        row["author"]["id"] == alice.pk and row["amount"] == "1500.50" and row["currency"] == "RUB"
+        row["author"]["id"] == admin.pk and row["amount"] == "1500.50" and row["currency"] == "RUB"
     )
     assert row["items"] == [{"name": "Чай", "quantity": "2", "price": "750.25"}]
     assert Client.objects.get(pk=p.pk).last_contact_at == dt.datetime(2024, 3, 1, 7, tzinfo=dt.UTC)
