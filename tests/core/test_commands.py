@@ -36,3 +36,31 @@ def test_token_create_prints_once_and_stores_hash(alice, capsys):
 def test_token_for_unknown_user(db):
     with pytest.raises(CommandError, match="user"):
         call_command("token", "create", "--user", "ghost")
+
+
+def test_team_and_user_add(db, capsys):
+    call_command("createadmin", username="boss", password="a-long-enough-pass-42")
+    call_command("team", "add", "Продажи", "--head", "boss")
+    call_command(
+        "user",
+        "add",
+        "ivan",
+        "--role",
+        "manager",
+        "--team",
+        "Продажи",
+        "--password",
+        "another-long-pass-7",
+    )
+    user = User.objects.get(username="ivan")
+    assert user.role.code == "manager" and list(user.teams.values_list("name", flat=True)) == [
+        "Продажи"
+    ]
+    assert user.check_password("another-long-pass-7")
+    with pytest.raises(CommandError, match="role"):
+        call_command("user", "add", "x", "--role", "emperor")
+    with pytest.raises(CommandError, match="team"):
+        call_command("user", "add", "y", "--role", "analyst", "--team", "Nowhere")
+    with pytest.raises(CommandError, match="username"):
+        call_command("user", "add", "ivan", "--role", "analyst")
+    assert not User.objects.filter(username__in=["x", "y"]).exists()
