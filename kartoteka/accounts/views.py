@@ -1,17 +1,21 @@
-"""Sign-in, sign-out and the profile (language)."""
+"""The profile (language, API tokens) and the notification centre."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import translation
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from kartoteka.accounts.models import User
+from kartoteka.accounts import services
+from kartoteka.accounts.models import ApiToken, User
 from kartoteka.core.forms import style
+from kartoteka.core.models import Notification
+from kartoteka.core.views import actor
 
 
 class ProfileForm(forms.ModelForm):
@@ -22,8 +26,7 @@ class ProfileForm(forms.ModelForm):
 
 
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = actor(request)
     form = ProfileForm(request.POST or None, instance=user)
     style(form)
     if request.method == "POST" and form.is_valid():
@@ -31,4 +34,34 @@ def profile(request: HttpRequest) -> HttpResponse:
         translation.activate(user.language or translation.get_language_from_request(request))
         messages.success(request, _("Profile saved."))
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+    new_key = request.session.pop("new_token", None)
+    return render(
+        request, "accounts/profile.html", {"form": form, "tokens": tokens, "new_key": new_key}
+    )
+
+
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "").strip()[:100]
+    _token, key = services.create_token(actor(request), name)
+    # Shown once on the next page, then gone: only the hash is stored.
+    request.session["new_token"] = key
+    return redirect("profile")
+
+
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=actor(request))
+    services.revoke_token(actor(request), token)
+    messages.success(request, _("Token revoked."))
+    return redirect("profile")
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    rows = list(Notification.objects.filter(user=user)[:100])
+    if request.method == "POST":
+        Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("notifications")
+    return render(request, "accounts/notifications.html", {"rows": rows})

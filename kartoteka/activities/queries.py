@@ -11,19 +11,24 @@ from kartoteka.activities.models import Interaction
 from kartoteka.clients.models import Client, Employment
 from kartoteka.clients.queries import visible_clients
 from kartoteka.core.pagination import Page, keyset_page
+from kartoteka.core.permissions import AnyUser
 
 
 def visible_interactions(user: User | None) -> QuerySet[Interaction]:
     return Interaction.objects.filter(client__in=visible_clients(user))
 
 
-def timeline_client_ids(client: Client) -> list[int]:
-    """A company's timeline includes its people's; a person's is their own (kept on the client)."""
+def timeline_client_ids(client: Client, viewer: AnyUser) -> list[int]:
+    """A company's timeline includes its people's that `viewer` may see; a person's is their own.
+
+    Kept on the client object, as the card asks twice.
+    """
     cached: list[int] | None = getattr(client, "_timeline_ids", None)
     if cached is None:
         cached = [client.pk]
         if not client.is_person:
-            staff = Employment.objects.filter(company=client, person__deleted_at__isnull=True)
+            people = visible_clients(viewer).filter(kind=Client.Kind.PERSON).values("pk")
+            staff = Employment.objects.filter(company=client, person__in=people)
             cached += staff.values_list("person_id", flat=True)
         client._timeline_ids = cached  # type: ignore[attr-defined]
     return cached
@@ -31,6 +36,7 @@ def timeline_client_ids(client: Client) -> list[int]:
 
 def timeline(
     client: Client,
+    viewer: AnyUser,
     *,
     kind: str = "",
     since: dt.date | None = None,
@@ -39,9 +45,9 @@ def timeline(
     size: int = 30,
 ) -> Page[Interaction]:
     """A page of the client's timeline, newest first. The caller has checked the client."""
-    rows = Interaction.objects.filter(client_id__in=timeline_client_ids(client)).select_related(
-        "author", "client"
-    )
+    rows = Interaction.objects.filter(
+        client_id__in=timeline_client_ids(client, viewer)
+    ).select_related("author", "client")
     if kind:
         rows = rows.filter(kind=kind)
     if since:
@@ -51,11 +57,11 @@ def timeline(
     return keyset_page(rows, "occurred_at", True, cursor, size)
 
 
-def colleagues(client: Client, since: dt.datetime) -> list[dict]:
+def colleagues(client: Client, viewer: AnyUser, since: dt.datetime) -> list[dict]:
     """Who in the company works with this client: authors of its interactions since `since`."""
     rows = (
         Interaction.objects.filter(
-            client_id__in=timeline_client_ids(client), occurred_at__gte=since
+            client_id__in=timeline_client_ids(client, viewer), occurred_at__gte=since
         )
         .exclude(author=None)
         .values("author_id", "author__username", "author__first_name", "author__last_name")

@@ -46,7 +46,7 @@ def log(request: HttpRequest, pk: int, form_name: str) -> HttpResponse:
         "client": client,
         "form": form if form.errors else form_class(),
         "form_name": form_name,
-        "page": timeline_page(client, TimelineFilter(), None),
+        "page": timeline_page(request, client, TimelineFilter(), None),
         "timeline_filter": TimelineFilter(),
         "logged": not form.errors,
     }

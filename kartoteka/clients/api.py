@@ -237,6 +237,7 @@ def _timeline(request: HttpRequest, kind: str, pk: int, filters: TimelineQuery) 
     page = with_cursor(
         lambda: timeline(
             client,
+            actor(request),
             kind=filters.kind or "",
             since=filters.since,
             until=filters.until,

@@ -168,8 +168,8 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "custom": [(f, client.custom.get(f.key)) for f in custom_fields if f.key in client.custom],
         "consents": _consents_in_force(client),
         "events": list(ClientEvent.objects.filter(client=client).select_related("actor")[:30]),
-        "colleagues": timeline_queries.colleagues(client, timezone.now() - COLLEAGUES_PERIOD),
-        "page": timeline_page(client, timeline_filter, request.GET.get("cursor")),
+        "colleagues": timeline_queries.colleagues(client, user, timezone.now() - COLLEAGUES_PERIOD),
+        "page": timeline_page(request, client, timeline_filter, request.GET.get("cursor")),
         "timeline_filter": timeline_filter,
         "call_form": QuickCallForm(),
         "note_form": QuickNoteForm(),
@@ -183,18 +183,21 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
     }
 
 
-def timeline_page(client: Client, form: TimelineFilter, cursor: str | None) -> Page:
+def timeline_page(
+    request: HttpRequest, client: Client, form: TimelineFilter, cursor: str | None
+) -> Page:
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     try:
         return timeline_queries.timeline(
             client,
+            actor(request),
             kind=data.get("kind") or "",
             since=data.get("since"),
             until=data.get("until"),
             cursor=cursor,
         )
     except BadCursor:
-        return timeline_queries.timeline(client)
+        return timeline_queries.timeline(client, actor(request))
 
 
 @require_GET
@@ -210,7 +213,7 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     form = TimelineFilter(request.GET or None)
     context = {
         "client": client,
-        "page": timeline_page(client, form, request.GET.get("cursor")),
+        "page": timeline_page(request, client, form, request.GET.get("cursor")),
         "timeline_filter": form,
         "filter_query": _without(request.GET, "cursor"),
     }

@@ -79,22 +79,22 @@ def test_timeline_of_company_includes_its_people(person, alice, bob):
     services.link_person(alice, person, company, "director")
     log_interaction(alice, company, {"kind": "note", "summary": "company"})
     log_interaction(bob, person, {"kind": "note", "summary": "person"})
-    page = timeline(company)
+    page = timeline(company, alice)
     assert [i.summary for i in page.rows] == ["person", "company"]
     assert {
-        c["name"] for c in colleagues(company, timezone.now() - timezone.timedelta(days=1))
+        c["name"] for c in colleagues(company, alice, timezone.now() - timezone.timedelta(days=1))
     } == {"Alice", "Bob"}
 
 
 def test_timeline_pages_and_filters(person, alice):
     for i in range(35):
         log_interaction(alice, person, {"kind": "call" if i % 2 else "note", "summary": str(i)})
-    first = timeline(person)
+    first = timeline(person, alice)
     assert len(first.rows) == 30 and first.next_cursor
-    second = timeline(person, cursor=first.next_cursor)
+    second = timeline(person, alice, cursor=first.next_cursor)
     assert len(second.rows) == 5
     assert {i.pk for i in first.rows}.isdisjoint({i.pk for i in second.rows})
-    assert {i.kind for i in timeline(person, kind="call").rows} == {"call"}
+    assert {i.kind for i in timeline(person, alice, kind="call").rows} == {"call"}
 
 
 def test_update_and_trash_keep_last_contact_right(person, alice):
@@ -108,3 +108,12 @@ def test_update_and_trash_keep_last_contact_right(person, alice):
     update_interaction(alice, old, {"summary": "changed"})
     old.refresh_from_db()
     assert old.summary == "changed"
+
+
+def test_company_timeline_shows_only_people_the_viewer_may_see(alice, carol):
+    company = services.create_client(alice, "company", {"company_name": "Общая"})
+    outsider = services.create_client(carol, "person", {"last_name": "Чужой"})
+    services.link_person(None, outsider, company, "director")
+    log_interaction(carol, outsider, {"kind": "note", "summary": "secret"})
+    assert [i.summary for i in timeline(company, alice).rows] == []
+    assert [i.summary for i in timeline(company, None).rows] == []
