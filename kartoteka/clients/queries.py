@@ -18,7 +18,7 @@ from kartoteka.clients.models import Client, CustomField, Tag
 from kartoteka.core import permissions
 from kartoteka.core.forms import style
 from kartoteka.core.pagination import Page, keyset_page
-from kartoteka.core.permissions import Action
+from kartoteka.core.permissions import Action, AnyUser
 
 SORTS = {
     "name": _("name"),
@@ -45,7 +45,7 @@ COLUMNS: dict[str, tuple[Any, tuple[str, ...]]] = {
 DEFAULT_COLUMNS = ["name", "phone", "email", "owner", "stage", "completeness", "last_contact_at"]
 
 
-def visible_clients(user: User | None, action: Action = Action.VIEW) -> QuerySet[Client]:
+def visible_clients(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Client]:
     return permissions.scope(user, action, Client.objects.all())
 
 

@@ -8,6 +8,7 @@ AuditMiddleware sets, so services need not pass the request along.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -89,7 +90,7 @@ def verify(batch: int = 5000) -> AuditEntry | None:
             prev, last_id = entry.hash, entry.pk
 
 
-def count_recent(actor_id: int, action: str, since: timezone.datetime) -> int:
+def count_recent(actor_id: int, action: str, since: dt.datetime) -> int:
     return AuditEntry.objects.filter(actor_id=actor_id, action=action, at__gte=since).count()
 
 

@@ -80,14 +80,14 @@ def rights(user: AnyUser) -> Rights:
     cached = getattr(user, "_kartoteka_rights", None)
     if cached is None:
         cached = _load_rights(user)
-        user._kartoteka_rights = cached  # type: ignore[union-attr]
+        user._kartoteka_rights = cached  # type: ignore[attr-defined]
     return cached
 
 
 def forget(user: AnyUser) -> None:
     """Drop the cached rights (after the user's role or teams changed)."""
     if user is not None and hasattr(user, "_kartoteka_rights"):
-        del user._kartoteka_rights  # type: ignore[union-attr]
+        del user._kartoteka_rights
 
 
 def _load_rights(user: Any) -> Rights:
