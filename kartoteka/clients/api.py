@@ -17,7 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from kartoteka.accounts.models import User
 from kartoteka.activities.api import InteractionPage, TimelineQuery, check_kind, page_out
 from kartoteka.activities.queries import timeline
-from kartoteka.clients import services
+from kartoteka.clients import field_rules, services
 from kartoteka.clients.models import Client, Employment
 from kartoteka.clients.queries import ClientFilter, list_clients
 from kartoteka.clients.schemas import (
@@ -90,14 +90,17 @@ def _cards(kind: str) -> QuerySet[Client]:
     )
 
 
-def _card(client: Client, response: HttpResponse | None = None) -> dict[str, Any]:
+def _card(
+    request: HttpRequest, client: Client, response: HttpResponse | None = None
+) -> dict[str, Any]:
     if response is not None:
         response["ETag"] = f'"{client.version}"'
-    return client_out(client, list(links_of(client)))
+    viewer = actor(request)
+    return client_out(client, list(links_of(client, viewer)), field_rules.hidden_fields(viewer))
 
 
 def _reload(request: HttpRequest, kind: str, pk: int, response: HttpResponse) -> dict[str, Any]:
-    return _card(get_or_404(actor(request), Action.VIEW, _cards(kind), pk=pk), response)
+    return _card(request, get_or_404(actor(request), Action.VIEW, _cards(kind), pk=pk), response)
 
 
 def _query_errors(form: ClientFilter) -> NinjaValidationError:
@@ -138,7 +141,8 @@ def _list(request: HttpRequest, kind: str, filters: ListQuery) -> dict[str, Any]
     else:
         rows, next_cursor = result.rows, result.next_cursor
     prefetch_related_objects(rows, "phones", "emails", "tags")
-    return {"items": [client_out(c) for c in rows], "next_cursor": next_cursor}
+    hidden = field_rules.hidden_fields(actor(request))
+    return {"items": [client_out(c, hidden=hidden) for c in rows], "next_cursor": next_cursor}
 
 
 def _owner(request: HttpRequest, payload: ClientIn, current: int | None) -> dict[str, Any]:
@@ -253,7 +257,7 @@ def _timeline(request: HttpRequest, kind: str, pk: int, filters: TimelineQuery) 
 
 def _links(request: HttpRequest, kind: str, pk: int) -> dict[str, Any]:
     client = get_or_404(actor(request), Action.VIEW, Client.objects.filter(kind=kind), pk=pk)
-    return {"items": [link_out(j) for j in links_of(client)]}
+    return {"items": [link_out(j) for j in links_of(client, actor(request))]}
 
 
 def _link(request: HttpRequest, pk: int, payload: StaffIn) -> tuple[int, dict[str, Any]]:

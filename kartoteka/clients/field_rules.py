@@ -64,3 +64,15 @@ def check_write(
         errors["owner"] = [_("Your role may not assign clients to others.")]
     if errors:
         raise ValidationError(errors)
+
+
+def redact(data: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """`data` (a client as the API shows it) without the values of hidden fields."""
+    for name in hidden:
+        if name.startswith("custom."):
+            data.get("custom", {}).pop(name.removeprefix("custom."), None)
+        elif name in ("phones", "emails"):
+            data[name] = []
+        elif name in data:
+            data[name] = None if name == "income" else ""
+    return data

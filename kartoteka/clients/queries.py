@@ -13,7 +13,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.accounts.models import User
-from kartoteka.clients import search
+from kartoteka.clients import field_rules, search
 from kartoteka.clients.models import Client, CustomField, Tag
 from kartoteka.core import permissions
 from kartoteka.core.forms import style
@@ -43,6 +43,11 @@ COLUMNS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "tags": (_("tags"), ()),
 }
 DEFAULT_COLUMNS = ["name", "phone", "email", "owner", "stage", "completeness", "last_contact_at"]
+
+
+def visible_columns(hidden: set[str]) -> dict[str, Any]:
+    """The list columns whose fields the viewer may see."""
+    return {k: label for k, (label, needs) in COLUMNS.items() if not set(needs) & hidden}
 
 
 def visible_clients(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Client]:
@@ -79,7 +84,9 @@ class ClientFilter(forms.Form):
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.custom_fields = list(CustomField.objects.all())
+        every_custom = list(CustomField.objects.all())
+        self.hidden = field_rules.hidden_fields(user, every_custom)
+        self.custom_fields = [f for f in every_custom if f"custom.{f.key}" not in self.hidden]
         for field in self.custom_fields:
             self.fields[f"cf_{field.key}"] = forms.CharField(
                 label=field.label, required=False, max_length=200
@@ -194,6 +201,8 @@ def list_clients(
         queryset = only_columns(queryset, columns)
     query = form.cleaned_data.get("q")
     if query:
+        if "primary_phone" in form.hidden and search.is_contact_query(query):
+            return queryset.none()  # no finding people by contact details one may not see
         return search.search(queryset, query)
     sort = form.cleaned_data.get("sort") or "name"
     key, desc = sort.removeprefix("-"), sort.startswith("-")

@@ -20,9 +20,12 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict, field_validator
 
 from kartoteka.accounts.models import User
+from kartoteka.clients import field_rules
 from kartoteka.clients.models import Client, ContactKind, Employment
+from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.services import MAX_CONTACTS, MAX_TAGS
 from kartoteka.core.pagination import BadCursor
+from kartoteka.core.permissions import AnyUser
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -308,8 +311,15 @@ def link_out(job: Employment) -> dict[str, Any]:
     }
 
 
-def client_out(client: Client, links: list[Employment] | None = None) -> dict[str, Any]:
-    """The card as the API shows it; phones, e-mails and tags should be prefetched."""
+def client_out(
+    client: Client,
+    links: list[Employment] | None = None,
+    hidden: set[str] = frozenset(),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """The card as the API shows it, less the fields in `hidden` (the viewer's field rules).
+
+    Phones, e-mails and tags should be prefetched.
+    """
     data = {
         name: getattr(client, name) for name in (*COMMON, *KIND_FIELDS[Client.Kind(client.kind)])
     }
@@ -319,12 +329,13 @@ def client_out(client: Client, links: list[Employment] | None = None) -> dict[st
     data["owner"] = user_out(client.owner) if client.owner_id else None
     if links is not None:
         data["jobs" if client.is_person else "staff"] = [link_out(j) for j in links]
-    return data
+    return field_rules.redact(data, hidden)
 
 
-def links_of(client: Client) -> QuerySet[Employment]:
-    """A person's jobs at live companies, or a company's live staff."""
+def links_of(client: Client, viewer: AnyUser) -> QuerySet[Employment]:
+    """A person's jobs at companies, or a company's staff, that `viewer` may see."""
     rows = Employment.objects.select_related("person", "company")
+    visible = visible_clients(viewer).values("pk")
     if client.is_person:
-        return rows.filter(person=client, company__deleted_at__isnull=True)
-    return rows.filter(company=client, person__deleted_at__isnull=True)
+        return rows.filter(person=client, company__in=visible)
+    return rows.filter(company=client, person__in=visible)

@@ -34,6 +34,11 @@ def tokens(query: str) -> list[str]:
     return [w for w in words if w][:MAX_TOKENS]
 
 
+def is_contact_query(query: str) -> bool:
+    """Does the query look for a phone number or an e-mail address?"""
+    return "@" in query or phone_search_digits(query) is not None
+
+
 def _fts_match(words: list[str]) -> str:
     return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
 

@@ -42,12 +42,13 @@ def get_client(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> C
     )
 
 
-def _columns(request: HttpRequest, custom_fields: list[CustomField]) -> list[tuple[str, Any]]:
-    available = {
-        **{k: label for k, (label, _f) in queries.COLUMNS.items()},
-        **{f"custom.{f.key}": f.label for f in custom_fields},
-    }
-    chosen = [c for c in request.GET.getlist("col") if c in available] or queries.DEFAULT_COLUMNS
+def _columns(
+    request: HttpRequest, custom_fields: list[CustomField], hidden: set[str]
+) -> list[tuple[str, Any]]:
+    available = dict(_all_columns(custom_fields, hidden))
+    chosen = [c for c in request.GET.getlist("col") if c in available] or [
+        c for c in queries.DEFAULT_COLUMNS if c in available
+    ]
     if "name" not in chosen:
         chosen = ["name", *chosen]
     return [(c, available[c]) for c in chosen]
@@ -58,7 +59,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     form = queries.ClientFilter(request.GET or None, user=actor(request))
     if not request.GET:
         form = queries.ClientFilter(QueryDict(""), user=actor(request))
-    columns = _columns(request, form.custom_fields)
+    columns = _columns(request, form.custom_fields, form.hidden)
     rows: list[Client] = []
     next_cursor = None
     searched = False
@@ -92,7 +93,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "next_query": next_query.urlencode(),
         "searched": searched,
         "search_cap": len(rows) >= 200,
-        "all_columns": _all_columns(form.custom_fields),
+        "all_columns": _all_columns(form.custom_fields, form.hidden),
         "owners": User.objects.filter(is_active=True).order_by("first_name", "username"),
         "saved_views": SavedView.objects.filter(user=actor(request)),
         "save_form": SavedViewForm(),
@@ -118,8 +119,8 @@ def _sorts(custom_fields: list[CustomField]) -> list[tuple[str, str]]:
     ]
 
 
-def _all_columns(custom_fields: list[CustomField]) -> list[tuple[str, Any]]:
-    return [(k, label) for k, (label, _f) in queries.COLUMNS.items()] + [
+def _all_columns(custom_fields: list[CustomField], hidden: set[str]) -> list[tuple[str, Any]]:
+    return list(queries.visible_columns(hidden).items()) + [
         (f"custom.{f.key}", f.label) for f in custom_fields
     ]
 
@@ -144,15 +145,16 @@ def _consents_in_force(client: Client) -> list[Consent]:
 
 def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
     phones = [(p, format_phone(p.e164)) for p in client.phones.all()]
-    if client.is_person:
-        links = Employment.objects.filter(
-            person=client, company__deleted_at__isnull=True
-        ).select_related("company")
-    else:
-        links = Employment.objects.filter(
-            company=client, person__deleted_at__isnull=True
-        ).select_related("person")
     user = actor(request)
+    visible = queries.visible_clients(user).values("pk")
+    if client.is_person:
+        links = Employment.objects.filter(person=client, company__in=visible).select_related(
+            "company"
+        )
+    else:
+        links = Employment.objects.filter(company=client, person__in=visible).select_related(
+            "person"
+        )
     all_custom = list(CustomField.objects.all())
     hidden = field_rules.hidden_fields(user, all_custom)
     custom_fields = [
