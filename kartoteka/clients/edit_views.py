@@ -85,7 +85,9 @@ def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpRespons
     job_form = JobForm(data, prefix="job", initial={"company": request.GET.get("company")})
     company = _company_for_job(request, job_form) if kind == Client.Kind.PERSON else None
     stale = False
-    if data is not None and all(f.is_valid() for f in (form, phone_set, email_set, job_form)):
+    # The job fields are on the page only when the person is created from a company's card.
+    parts = (form, phone_set, email_set, job_form) if company else (form, phone_set, email_set)
+    if data is not None and all(f.is_valid() for f in parts):
         try:
             saved = _save(request, form, phone_set, email_set, client, company, job_form)
         except StaleVersion:
@@ -117,7 +119,9 @@ def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpRespons
         "kind": kind,
         "stale": stale,
     }
-    failed = data is not None and any(f.errors for f in (form, job_form, *phone_set, *email_set))
+    failed = data is not None and any(
+        f.errors for f in (*parts[:1], *parts[3:], *phone_set, *email_set)
+    )
     status = 409 if stale else 422 if failed else 200
     return render(request, "clients/edit.html", context, status=status)
 
