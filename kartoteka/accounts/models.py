@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +87,13 @@ class FieldRule(models.Model):
         return f"{self.role_id}:{self.field}={self.access}"
 
 
+class UserManager(BaseUserManager["User"]):
+    """Users come with their role: every request asks what the role allows."""
+
+    def get_queryset(self) -> models.QuerySet[User]:
+        return super().get_queryset().select_related("role")
+
+
 class User(AbstractUser):
     role = models.ForeignKey(
         Role,
@@ -103,6 +111,8 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Empty: taken from the browser."),
     )
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")

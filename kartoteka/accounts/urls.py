@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kartoteka.accounts import admin_views, views
+from kartoteka.accounts import admin_views, two_factor, views
 
 urlpatterns = [
     path(
@@ -13,6 +13,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("login/verify/", two_factor.verify, name="two_factor_verify"),
+    path("profile/2fa/", two_factor.setup, name="two_factor_setup"),
+    path("profile/2fa/disable/", two_factor.disable, name="two_factor_disable"),
     path("profile/tokens/", views.token_create, name="token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("notifications/", views.notifications, name="notifications"),

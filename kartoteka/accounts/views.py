@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kartoteka.accounts import services
 from kartoteka.accounts.models import ApiToken, User
+from kartoteka.accounts.two_factor import has_device
 from kartoteka.core.forms import style
 from kartoteka.core.models import Notification
 from kartoteka.core.views import actor
@@ -36,9 +37,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         return redirect("profile")
     tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
     new_key = request.session.pop("new_token", None)
-    return render(
-        request, "accounts/profile.html", {"form": form, "tokens": tokens, "new_key": new_key}
-    )
+    context = {"form": form, "tokens": tokens, "new_key": new_key, "two_factor": has_device(user)}
+    return render(request, "accounts/profile.html", context)
 
 
 @require_POST
