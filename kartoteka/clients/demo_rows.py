@@ -18,7 +18,7 @@ from typing import Any, cast
 from kartoteka.clients import completeness
 from kartoteka.clients import demo_words as w
 from kartoteka.clients.models import Client
-from kartoteka.clients.services import _search_text
+from kartoteka.clients.derived import search_text
 
 
 def _check(digits: str, weights: Sequence[int]) -> str:
@@ -324,7 +324,7 @@ class Generator:
         score = completeness.score(
             cast(Client, card), self.weights[card.kind], tags=card.tags, staff=staff
         )
-        search = _search_text(cast(Client, card), card.phones, card.emails)
+        search = search_text(cast(Client, card), card.phones, card.emails)
         created = self.ts(self.now - self.r.randint(w.YEARS3, w.YEARS3 + 365 * w.DAY))
         contact = None if last is None else self.ts(last)
         c = card

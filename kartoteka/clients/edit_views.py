@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kartoteka.clients import services
+from kartoteka.clients import privacy, services
 from kartoteka.clients.forms import (
     ClientForm,
     ConsentForm,
@@ -232,7 +232,7 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client(request, pk, Action.EDIT)
     form = ConsentForm(request.POST)
     if form.is_valid():
-        services.record_consent(
+        privacy.record_consent(
             actor(request),
             client,
             form.cleaned_data["channel"],

@@ -6,10 +6,8 @@ Each function owns its transaction and the history row it leaves.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,13 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
-from kartoteka.clients import completeness, field_rules
+from kartoteka.clients import completeness, derived, field_rules
 from kartoteka.clients.custom import clean_custom
+from kartoteka.clients.derived import editable_fields
 from kartoteka.clients.models import (
-    Channel,
     Client,
     ClientEvent,
-    Consent,
     ContactKind,
     Email,
     Employment,
@@ -36,17 +33,6 @@ from kartoteka.clients.validators import normalize_email, normalize_phone
 from kartoteka.core import audit
 from kartoteka.core.errors import StaleVersion
 
-PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birthday", "passport", "income")
-COMPANY_FIELDS = ("company_name", "legal_form", "inn", "kpp", "ogrn", "company_day", "website")
-COMMON_FIELDS = (
-    "address",
-    "description",
-    "owner",
-    "source",
-    "stage",
-    "external_system",
-    "external_id",
-)
 NULLABLE = {"birthday", "company_day", "owner", "income"}
 MAX_TAGS = 50
 MAX_CONTACTS = 20
@@ -62,11 +48,6 @@ class PhoneIn:
 class EmailIn:
     email: str
     kind: str = ContactKind.WORK
-
-
-def editable_fields(kind: str) -> tuple[str, ...]:
-    own = PERSON_FIELDS if kind == Client.Kind.PERSON else COMPANY_FIELDS
-    return own + COMMON_FIELDS
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -144,63 +125,6 @@ def _validate(client: Client, errors: dict[str, list[str]]) -> None:
 
 
 # --- derived columns and history --------------------------------------------------------------
-
-
-def _search_text(client: Client, phones: list[str], emails: list[str]) -> str:
-    parts = [client.name, client.company_name, client.inn, client.ogrn, client.external_id, *emails]
-    for e164 in phones:
-        digits = e164.lstrip("+")
-        parts.append(digits)
-        if digits.startswith("7") and len(digits) == 11:
-            parts.append("8" + digits[1:])
-    return " ".join(p for p in parts if p).lower().replace("ё", "е")
-
-
-def _plain(value: Any) -> Any:
-    """A value as JSON can hold it, for the history rows."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _snapshot(
-    client: Client, phones: list[str], emails: list[str], tags: list[str]
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        f: getattr(client, f) for f in editable_fields(client.kind) if f != "owner"
-    }
-    data["owner"] = str(client.owner) if client.owner_id else ""
-    data = {k: _plain(v) for k, v in data.items()}
-    data["phones"] = phones
-    data["emails"] = emails
-    data["tags"] = tags
-    data.update({f"custom.{k}": v for k, v in client.custom.items()})
-    return data
-
-
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    keys = before.keys() | after.keys()
-    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
-
-
-def _refresh_derived(client: Client, phones: list[str], emails: list[str], tags: list[str]) -> None:
-    client.primary_phone = phones[0] if phones else ""
-    client.primary_email = emails[0] if emails else ""
-    client.search_text = _search_text(client, phones, emails)
-    staff = client.staff.filter(person__deleted_at__isnull=True).count() if client.pk else 0
-    client.completeness = completeness.score(
-        client, completeness.weights(client.kind), tags=tags, staff=staff
-    )
-
-
-def _current_contacts(client: Client) -> tuple[list[str], list[str], list[str]]:
-    return (
-        list(client.phones.values_list("e164", flat=True)),
-        list(client.emails.values_list("email", flat=True)),
-        list(client.tags.values_list("name", flat=True)),
-    )
 
 
 def _write_contacts(
@@ -297,8 +221,10 @@ def _save(
     errors: dict[str, list[str]] = {
         name: [_("This field cannot be set.")] for name in fields if name not in allowed
     }
-    old_phones, old_emails, old_tags = _current_contacts(client) if not created else ([], [], [])
-    before = _snapshot(client, old_phones, old_emails, old_tags)
+    old_phones, old_emails, old_tags = (
+        derived.current_contacts(client) if not created else ([], [], [])
+    )
+    before = derived.snapshot(client, old_phones, old_emails, old_tags)
     old_owner = client.owner_id
     if created and "owner" not in fields:
         fields = {**fields, "owner": actor}
@@ -324,10 +250,10 @@ def _save(
 
     phone_list = [e for _p, e in new_phones] if new_phones is not None else old_phones
     email_list = [e for _e, e in new_emails] if new_emails is not None else old_emails
-    changes = _diff(before, _snapshot(client, phone_list, email_list, new_tags))
+    changes = derived.diff(before, derived.snapshot(client, phone_list, email_list, new_tags))
     field_rules.check_write(actor, client, changes, client.owner_id != old_owner, created)
     with transaction.atomic():
-        _refresh_derived(client, phone_list, email_list, new_tags)
+        derived.refresh_derived(client, phone_list, email_list, new_tags)
         if not created:
             client.version += 1
         try:
@@ -349,8 +275,8 @@ def _save(
 
 def refresh_client(client: Client) -> None:
     """Recompute the derived columns (after a link or a weight changed)."""
-    phones, emails, tags = _current_contacts(client)
-    _refresh_derived(client, phones, emails, tags)
+    phones, emails, tags = derived.current_contacts(client)
+    derived.refresh_derived(client, phones, emails, tags)
     Client.all_objects.filter(pk=client.pk).update(
         primary_phone=client.primary_phone,
         primary_email=client.primary_email,
@@ -421,34 +347,6 @@ def unlink_person(actor: User | None, job: Employment) -> None:
                 client=client, actor=actor, verb=ClientEvent.Verb.UNLINKED, changes=change
             )
         refresh_client(job.company)
-
-
-def record_consent(
-    actor: User | None,
-    client: Client,
-    channel: str,
-    granted: bool,
-    source: str = "",
-    at: dt.datetime | None = None,
-) -> Consent:
-    if channel not in Channel.values:
-        raise ValidationError({"channel": [_("Unknown channel.")]})
-    with transaction.atomic():
-        consent = Consent.objects.create(
-            client=client,
-            channel=channel,
-            granted=granted,
-            source=source.strip()[:200],
-            recorded_at=at or timezone.now(),
-            recorded_by=actor,
-        )
-        ClientEvent.objects.create(
-            client=client,
-            actor=actor,
-            verb=ClientEvent.Verb.CONSENT,
-            changes={"channel": channel, "granted": granted, "source": consent.source},
-        )
-    return consent
 
 
 def touch_last_contact(client_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from kartoteka.clients import services
+from kartoteka.clients import privacy, services
 from kartoteka.clients.models import Client, ClientEvent, CustomField, Employment, Phone
 from kartoteka.clients.services import EmailIn, PhoneIn
 from kartoteka.core.errors import StaleVersion
@@ -165,12 +165,12 @@ def test_custom_fields_are_validated(alice):
 
 
 def test_consent_ledger_keeps_every_row(person, alice):
-    services.record_consent(alice, person, "email", True, "web form")
-    services.record_consent(alice, person, "email", False, "unsubscribe link")
+    privacy.record_consent(alice, person, "email", True, "web form")
+    privacy.record_consent(alice, person, "email", False, "unsubscribe link")
     assert person.consents.count() == 2
     assert person.consents.first().granted is False
     with pytest.raises(ValidationError):
-        services.record_consent(alice, person, "pigeon", True)
+        privacy.record_consent(alice, person, "pigeon", True)
 
 
 def test_completeness_follows_admin_weights(person):
