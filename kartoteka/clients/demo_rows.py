@@ -17,8 +17,8 @@ from typing import Any, cast
 
 from kartoteka.clients import completeness
 from kartoteka.clients import demo_words as w
-from kartoteka.clients.models import Client
 from kartoteka.clients.derived import search_text
+from kartoteka.clients.models import Client
 
 
 def _check(digits: str, weights: Sequence[int]) -> str:
