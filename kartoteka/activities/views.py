@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
@@ -34,8 +34,10 @@ def log(request: HttpRequest, pk: int, form_name: str) -> HttpResponse:
     """Log an interaction; answer with the refreshed timeline, or the form with its errors."""
     client = get_client(request, pk)
     permissions.require(actor(request), Action.CREATE, Interaction)
-    form_class = FORMS.get(form_name, InteractionForm)
-    form = form_class(request.POST)
+    form_class = FORMS.get(form_name)
+    if form_class is None:
+        raise Http404
+    form = form_class(request.POST, prefix=form_name)
     if form.is_valid():
         try:
             services.log_interaction(actor(request), client, form.service_fields())
@@ -44,7 +46,7 @@ def log(request: HttpRequest, pk: int, form_name: str) -> HttpResponse:
     status = 422 if form.errors else 200
     context = {
         "client": client,
-        "form": form if form.errors else form_class(),
+        "form": form if form.errors else form_class(prefix=form_name),
         "form_name": form_name,
         "page": timeline_page(request, client, TimelineFilter(), None),
         "timeline_filter": TimelineFilter(),

@@ -230,7 +230,7 @@ def link_remove(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
 @require_POST
 def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_client(request, pk, Action.EDIT)
-    form = ConsentForm(request.POST)
+    form = ConsentForm(request.POST, prefix="consent")
     if form.is_valid():
         privacy.record_consent(
             actor(request),

@@ -325,7 +325,7 @@ def link_person(
         if not created and job.position != position.strip():
             job.position = position.strip()
             job.save(update_fields=["position", "updated_at"])
-        change = {"company": company.name, "person": person.name, "role": job.get_role_display()}
+        change = {"company": company.name, "person": person.name, "role": job.role}
         for client in (person, company):
             ClientEvent.objects.create(
                 client=client, actor=actor, verb=ClientEvent.Verb.LINKED, changes=change
@@ -339,7 +339,7 @@ def unlink_person(actor: User | None, job: Employment) -> None:
         change = {
             "company": job.company.name,
             "person": job.person.name,
-            "role": job.get_role_display(),
+            "role": job.role,
         }
         job.delete()
         for client in (job.person, job.company):

@@ -144,7 +144,8 @@ OPERATIONS: dict[str, tuple[str, str, Callable[[World, Client], Any], int]] = {
         "client",
         "edit",
         lambda w, c: w.browser.post(
-            reverse("clients:consent_add", args=[c.pk]), {"channel": "sms", "granted": "yes"}
+            reverse("clients:consent_add", args=[c.pk]),
+            {"consent-channel": "sms", "consent-granted": "yes"},
         ),
         302,
     ),
@@ -236,7 +237,7 @@ def test_logging_an_interaction(world: World, relation: str) -> None:
     role = world.me.role.code
     before = snapshot()
     response = world.browser.post(
-        reverse("clients:log", args=[target.pk, "note"]), {"summary": "hello"}
+        reverse("clients:log", args=[target.pk, "note"]), {"note-summary": "hello"}
     )
     api = api_json("post")(
         world, "/interactions", {"client_id": target.pk, "kind": "note", "summary": "hello"}

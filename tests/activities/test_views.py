@@ -18,7 +18,12 @@ def test_log_a_call_returns_the_timeline(alice_client, person):
     url = reverse("clients:log", args=[person.pk, "call"])
     response = alice_client.post(
         url,
-        {"direction": "out", "minutes": "2.5", "result": "Перезвонить", "summary": "Обсудили"},
+        {
+            "call-direction": "out",
+            "call-minutes": "2.5",
+            "call-result": "Перезвонить",
+            "call-summary": "Обсудили",
+        },
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
@@ -28,7 +33,9 @@ def test_log_a_call_returns_the_timeline(alice_client, person):
 
 
 def test_bad_note_is_refused(alice_client, person):
-    response = alice_client.post(reverse("clients:log", args=[person.pk, "note"]), {"summary": ""})
+    response = alice_client.post(
+        reverse("clients:log", args=[person.pk, "note"]), {"note-summary": ""}
+    )
     assert response.status_code == 422
     assert not Interaction.objects.exists()
 
@@ -36,7 +43,7 @@ def test_bad_note_is_refused(alice_client, person):
 def test_any_interaction_form(alice_client, person):
     response = alice_client.post(
         reverse("clients:log", args=[person.pk, "any"]),
-        {"kind": "purchase", "amount": "100", "currency": "XXX"},
+        {"any-kind": "purchase", "any-amount": "100", "any-currency": "XXX"},
     )
     assert response.status_code == 422
     assert "Unknown currency" in response.text
@@ -46,7 +53,22 @@ def test_any_interaction_form(alice_client, person):
 def test_logging_for_a_missing_client_is_404(alice_client):
     assert (
         alice_client.post(
-            reverse("clients:log", args=[999999, "note"]), {"summary": "x"}
+            reverse("clients:log", args=[999999, "note"]), {"note-summary": "x"}
         ).status_code
         == 404
     )
+
+
+def test_unknown_form_is_404(alice_client, person):
+    assert (
+        alice_client.post(reverse("clients:log", args=[person.pk, "x<b>"]), {}).status_code == 404
+    )
+
+
+def test_card_has_unique_element_ids(alice_client, person):
+    import re
+    from collections import Counter
+
+    html = alice_client.get(reverse("clients:card", args=[person.pk])).text
+    ids = Counter(re.findall(r'\bid="([^"]+)"', html))
+    assert [i for i, n in ids.items() if n > 1] == []

@@ -61,10 +61,10 @@ def person_call_search_timeline(page, company_id: int) -> None:  # type: ignore[
     # A call from the quick form: htmx swaps the timeline in, the page stays where it is.
     page.evaluate("window.__kartotekaNoReload = 'still here'")
     call = page.locator("#form-call")
-    call.locator("[name=direction]").select_option("in")
-    call.locator("[name=minutes]").fill("4.5")
-    call.locator("[name=result]").fill("quote requested")
-    call.locator("[name=summary]").fill(SUMMARY)
+    call.locator("[name=call-direction]").select_option("in")
+    call.locator("[name=call-minutes]").fill("4.5")
+    call.locator("[name=call-result]").fill("quote requested")
+    call.locator("[name=call-summary]").fill(SUMMARY)
     with page.expect_response(lambda r: f"/clients/{person_id}/log/call/" in r.url) as posted:
         call.get_by_role("button", name="Save").click()
     assert posted.value.status == 200
@@ -75,7 +75,7 @@ def person_call_search_timeline(page, company_id: int) -> None:  # type: ignore[
     assert page.evaluate("window.__kartotekaNoReload") == "still here", "the page reloaded"
     assert page.url == person_url
     # The form came back empty, ready for the next call.
-    expect(page.locator("#form-call [name=summary]")).to_have_value("")
+    expect(page.locator("#form-call [name=call-summary]")).to_have_value("")
     call_row = Interaction.objects.get(client_id=person_id)
     assert (call_row.kind, call_row.direction, call_row.duration_seconds) == ("call", "in", 270)
 

@@ -123,8 +123,8 @@ def test_markup_in_names_and_notes_is_shown_as_text(page, user, company):  # typ
     page.goto(f"/clients/{hostile.pk}/")
     expect(page.locator("#client-name")).to_have_text(f"{XSS} Иван")
     call = page.locator("#form-call")
-    call.locator("[name=summary]").fill(XSS)
-    call.locator("[name=result]").fill(XSS)
+    call.locator("[name=call-summary]").fill(XSS)
+    call.locator("[name=call-result]").fill(XSS)
     call.get_by_role("button", name="Save").click()
     expect(page.locator("#timeline .timeline-item .summary")).to_have_text(XSS)
 
@@ -140,22 +140,11 @@ def test_markup_in_names_and_notes_is_shown_as_text(page, user, company):  # typ
     assert page.errors.all() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "duplicate element ids on the card: kartoteka/clients/views.py:163-179 (card_context) "
-        "builds TimelineFilter, QuickCallForm, QuickNoteForm, InteractionForm and ConsentForm "
-        "with no prefix, so id_kind, id_direction, id_result, id_summary and id_channel each "
-        "appear twice and a label's for= points at another form's control; after a call is "
-        "logged, activities/_logged.html:2 wraps the new <form id=form-call> in a "
-        "<div id=form-call>, so form-call is doubled too"
-    ),
-)
 def test_card_has_unique_element_ids(page, user, person):  # type: ignore[no-untyped-def]
     login(page)
     page.goto(f"/clients/{person.pk}/")
     call = page.locator("#form-call").first
-    call.locator("[name=summary]").fill("first")
+    call.locator("[name=call-summary]").fill("first")
     call.get_by_role("button", name="Save").click()
     expect(page.locator("#timeline .timeline-item")).to_have_count(1)
     ids = page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")

@@ -44,3 +44,11 @@ def display(value: Any) -> str:
 @register.filter
 def strip_prefix(value: str, prefix: str) -> str:
     return value.removeprefix(prefix)
+
+
+@register.filter
+def job_role(code: str) -> str:
+    """A position's role, stored as its code in history rows, in the reader's language."""
+    from kartoteka.clients.models import Employment
+
+    return str(Employment.Role(code).label) if code in Employment.Role.values else code
