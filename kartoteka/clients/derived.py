@@ -11,6 +11,8 @@ from kartoteka.clients.models import Client
 
 PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birthday", "passport", "income")
 COMPANY_FIELDS = ("company_name", "legal_form", "inn", "kpp", "ogrn", "company_day", "website")
+# Fields that hold NULL, not "", when empty.
+NULLABLE_FIELDS = {"birthday", "company_day", "owner", "income"}
 COMMON_FIELDS = (
     "address",
     "description",

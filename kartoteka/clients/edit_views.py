@@ -238,6 +238,8 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
             form.cleaned_data["channel"],
             form.cleaned_data["granted"],
             form.cleaned_data["source"],
+            purpose=form.cleaned_data["purpose"],
+            text_version=form.cleaned_data["text_version"],
         )
         messages.success(request, _("Consent recorded."))
     else:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kartoteka.accounts.models import User
 from kartoteka.clients import field_rules
-from kartoteka.clients.models import Channel, Client, ContactKind, CustomField, Employment
+from kartoteka.clients.models import Channel, Client, Consent, ContactKind, CustomField, Employment
 from kartoteka.clients.services import EmailIn, PhoneIn
 from kartoteka.core import permissions
 from kartoteka.core.forms import StyledForm, style
@@ -186,6 +186,7 @@ class LinkForm(StyledForm):
 
 class ConsentForm(StyledForm):
     channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices)
+    purpose = forms.ChoiceField(label=_("purpose"), choices=Consent.Purpose.choices)
     granted = forms.TypedChoiceField(
         label=_("consent"),
         coerce=lambda v: v == "yes",
@@ -197,6 +198,7 @@ class ConsentForm(StyledForm):
         required=False,
         help_text=_("Where the consent came from: a form, a call, a signed paper…"),
     )
+    text_version = forms.CharField(label=_("consent text version"), max_length=40, required=False)
 
 
 class SavedViewForm(StyledForm):

@@ -96,6 +96,9 @@ class Client(TimeStamped, SoftDeletable, Versioned):
     # Derived by the services, kept here so that lists and search need no joins.
     primary_phone = models.CharField(_("phone"), max_length=16, blank=True, editable=False)
     primary_email = models.CharField(_("e-mail"), max_length=254, blank=True, editable=False)
+    erased_at = models.DateTimeField(
+        _("personal data erased"), null=True, blank=True, editable=False
+    )
     completeness = models.PositiveSmallIntegerField(
         _("completeness"), default=0, editable=False, validators=[MaxValueValidator(100)]
     )
@@ -238,10 +241,22 @@ class Channel(models.TextChoices):
 
 
 class Consent(models.Model):
-    """A row of the consent ledger: the newest row per client and channel is in force."""
+    """A row of the consent ledger: the newest row per client, channel and purpose is in force.
+
+    A withdrawal or an unsubscribe is a row with granted=False; rows are never changed.
+    """
+
+    class Purpose(models.TextChoices):
+        MARKETING = "marketing", _("marketing and offers")
+        SERVICE = "service", _("service messages")
+        PROCESSING = "processing", _("processing of personal data")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    purpose = models.CharField(
+        _("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.MARKETING
+    )
+    text_version = models.CharField(_("consent text version"), max_length=40, blank=True)
     granted = models.BooleanField(_("granted"))
     recorded_at = models.DateTimeField(_("date"))
     source = models.CharField(_("source"), max_length=200, blank=True)
@@ -334,6 +349,7 @@ class ClientEvent(models.Model):
         LINKED = "linked", _("linked")
         UNLINKED = "unlinked", _("unlinked")
         CONSENT = "consent", _("consent recorded")
+        ERASED = "erased", _("personal data erased")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -366,3 +382,22 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RetentionRule(models.Model):
+    """How long a kind of record keeps personal data before the nightly job removes it."""
+
+    class Kind(models.TextChoices):
+        TRASH = "trash", _("clients in the trash: erase after")
+        TIMELINE = "timeline", _("texts of interactions: remove after")
+        INACTIVE = "inactive", _("clients with no contact: erase after")
+
+    kind = models.CharField(_("record kind"), max_length=10, choices=Kind.choices, unique=True)
+    days = models.PositiveIntegerField(_("days"))
+
+    class Meta:
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.days}"

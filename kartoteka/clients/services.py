@@ -33,7 +33,6 @@ from kartoteka.clients.validators import normalize_email, normalize_phone
 from kartoteka.core import audit
 from kartoteka.core.errors import StaleVersion
 
-NULLABLE = {"birthday", "company_day", "owner", "income"}
 MAX_TAGS = 50
 MAX_CONTACTS = 20
 
@@ -230,7 +229,9 @@ def _save(
         fields = {**fields, "owner": actor}
     for name, value in fields.items():
         if name in allowed:
-            setattr(client, name, "" if value is None and name not in NULLABLE else value)
+            setattr(
+                client, name, "" if value is None and name not in derived.NULLABLE_FIELDS else value
+            )
     new_phones = _clean_phones(phones, errors) if phones is not None else None
     new_emails = _clean_emails(emails, errors) if emails is not None else None
     new_tags = _clean_tags(tags, errors) if tags is not None else old_tags

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from kartoteka.activities import views as activity_views
-from kartoteka.clients import edit_views, settings_views, views
+from kartoteka.clients import edit_views, privacy_views, settings_views, views
 
 app_name = "clients"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("<int:pk>/people/", edit_views.link_add, name="link_add"),
     path("<int:pk>/people/<int:link_id>/remove/", edit_views.link_remove, name="link_remove"),
     path("<int:pk>/consents/", edit_views.consent_add, name="consent_add"),
+    path("<int:pk>/personal-data.<str:fmt>", privacy_views.subject_request, name="subject_request"),
+    path("<int:pk>/erase/", privacy_views.erase, name="erase"),
+    path("settings/retention/", privacy_views.retention, name="retention"),
     path("<int:pk>/log/<str:form_name>/", activity_views.log, name="log"),
     path("settings/fields/", settings_views.custom_fields, name="custom_fields"),
     path(

@@ -137,9 +137,9 @@ def _attach_tags(rows: list[Client]) -> None:
 
 
 def _consents_in_force(client: Client) -> list[Consent]:
-    latest: dict[str, Consent] = {}
+    latest: dict[tuple[str, str], Consent] = {}
     for consent in client.consents.all():
-        latest.setdefault(consent.channel, consent)
+        latest.setdefault((consent.channel, consent.purpose), consent)
     return list(latest.values())
 
 
@@ -182,6 +182,7 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "can_log": permissions.can(user, Action.CREATE, Interaction),
         "can_edit": permissions.can(actor(request), Action.EDIT, client),
         "can_delete": permissions.can(actor(request), Action.DELETE, client),
+        "can_export": permissions.can(user, Action.EXPORT, client),
     }
 
 

@@ -24,9 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        worker = None
+        helpers = []
         if not options["no_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "kartoteka", "worker"])
+            # The task worker and the periodic-job clock run beside the web server.
+            for command in (["worker"], ["cron", "--loop"]):
+                helpers.append(subprocess.Popen([sys.executable, "-m", "kartoteka", *command]))  # noqa: S603
         self.stdout.write(
             f"Kartoteka is at http://{options['host']}:{options['port']}/ (Ctrl-C stops it)"
         )
@@ -40,9 +42,10 @@ class Command(BaseCommand):
                 log_level="info",
             )
         finally:
-            if worker is not None:
-                worker.send_signal(signal.SIGINT)
+            for helper in helpers:
+                helper.send_signal(signal.SIGINT)
+            for helper in helpers:
                 try:
-                    worker.wait(timeout=10)
+                    helper.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    helper.kill()
