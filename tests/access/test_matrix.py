@@ -145,7 +145,7 @@ OPERATIONS: dict[str, tuple[str, str, Callable[[World, Client], Any], int]] = {
         "edit",
         lambda w, c: w.browser.post(
             reverse("clients:consent_add", args=[c.pk]),
-            {"consent-channel": "sms", "consent-granted": "yes"},
+            {"consent-channel": "sms", "consent-purpose": "service", "consent-granted": "yes"},
         ),
         302,
     ),

@@ -232,7 +232,12 @@ def test_link_existing_person_and_consent(alice_client, person, company):
     assert company.staff.get().person == person
     alice_client.post(
         reverse("clients:consent_add", args=[person.pk]),
-        {"consent-channel": "sms", "consent-granted": "yes", "consent-source": "call"},
+        {
+            "consent-channel": "sms",
+            "consent-purpose": "marketing",
+            "consent-granted": "yes",
+            "consent-source": "call",
+        },
     )
     assert person.consents.get().granted is True
 
