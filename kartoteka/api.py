@@ -230,8 +230,9 @@ for exc_class, handler in (
 
 def _register_routers() -> None:
     from kartoteka.activities.api import router as interactions
-    from kartoteka.clients.api import companies, persons
+    from kartoteka.clients.api import clients, companies, persons
 
+    api.add_router("/clients", clients)
     api.add_router("/persons", persons)
     api.add_router("/companies", companies)
     api.add_router("/interactions", interactions)

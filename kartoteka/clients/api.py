@@ -10,14 +10,15 @@ from typing import Any
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router
+from ninja import Field, Header, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import ConfigDict
 
 from kartoteka.accounts.models import User
 from kartoteka.activities.api import InteractionPage, TimelineQuery, check_kind, page_out
 from kartoteka.activities.queries import timeline
-from kartoteka.clients import field_rules, services
+from kartoteka.clients import field_rules, ownership, services
 from kartoteka.clients.models import Client, Employment
 from kartoteka.clients.queries import ClientFilter, list_clients
 from kartoteka.clients.schemas import (
@@ -391,3 +392,33 @@ def staff_add(request: HttpRequest, pk: int, payload: StaffIn) -> tuple[int, dic
 )
 def staff_remove(request: HttpRequest, pk: int, link_id: int) -> tuple[int, None]:
     return _unlink(request, pk, link_id)
+
+
+clients = Router(tags=["clients"])
+
+
+class ReassignIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] = Field(min_length=1, max_length=10_000)
+    owner_id: int | None = Field(None, ge=1, le=2**62)
+
+
+class ReassignOut(Schema):
+    reassigned: int
+
+
+@clients.post(
+    "/reassign",
+    response={200: ReassignOut, **ERRORS},
+    operation_id="clients_reassign",
+    summary="Give persons or companies to another owner",
+    description="All or nothing: if you may not reassign any one id, nothing changes (422, `ids`).",
+)
+def reassign(request: HttpRequest, payload: ReassignIn) -> dict[str, int]:
+    owner = None
+    if payload.owner_id is not None:
+        owner = User.objects.filter(pk=payload.owner_id, is_active=True).first()
+        if owner is None:
+            raise field_error(["body", "owner_id"], _("There is no such user."))
+    return {"reassigned": ownership.reassign_clients(actor(request), payload.ids, owner)}

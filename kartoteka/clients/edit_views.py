@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kartoteka.clients import privacy, services
+from kartoteka.accounts.models import User
+from kartoteka.clients import ownership, privacy, services
 from kartoteka.clients.forms import (
     ClientForm,
     ConsentForm,
@@ -265,3 +266,23 @@ def view_save(request: HttpRequest) -> HttpResponse:
 def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     SavedView.objects.filter(user=actor(request), pk=view_id).delete()
     return redirect("clients:list")
+
+
+@require_POST
+def reassign(request: HttpRequest) -> HttpResponse:
+    """The list's bulk action: the chosen clients to another owner."""
+    me = actor(request)
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    raw_owner = request.POST.get("owner", "")
+    owner = User.objects.filter(pk=int(raw_owner)).first() if raw_owner.isdigit() else None
+    if raw_owner and owner is None:
+        messages.error(request, _("Choose an active user."))
+    else:
+        try:
+            moved = ownership.reassign_clients(me, ids, owner)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Reassigned: %(n)d.") % {"n": moved})
+    back = request.POST.get("query", "")[:2000]
+    return redirect(reverse("clients:list") + (f"?{back}" if back else ""))

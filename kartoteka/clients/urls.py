@@ -9,6 +9,7 @@ urlpatterns = [
     path("trash/", views.trash, name="trash"),
     path("new/<str:kind>/", edit_views.client_create, name="create"),
     path("views/", edit_views.view_save, name="view_save"),
+    path("reassign/", edit_views.reassign, name="reassign"),
     path("views/<int:view_id>/delete/", edit_views.view_delete, name="view_delete"),
     path("<int:pk>/", views.client_card, name="card"),
     path("<int:pk>/timeline/", views.timeline, name="timeline"),
