@@ -46,7 +46,7 @@ test-postgres: install assets
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check kartoteka tests bench
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy kartoteka
 	$(BIN)/kartoteka makemigrations --check --dry-run
 	$(BIN)/kartoteka check --fail-level WARNING

@@ -236,6 +236,9 @@ def _register_routers() -> None:
     api.add_router("/persons", persons)
     api.add_router("/companies", companies)
     api.add_router("/interactions", interactions)
+    from kartoteka.transfer.api import router as exports
+
+    api.add_router("/exports", exports)
 
 
 _register_routers()

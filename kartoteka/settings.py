@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kartoteka.accounts",
     "kartoteka.clients",
     "kartoteka.activities",
+    "kartoteka.transfer",
 ]
 
 MIDDLEWARE = [

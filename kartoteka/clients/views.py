@@ -100,6 +100,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "query": _without(request.GET, "cursor"),
         "sorts": _sorts(form.custom_fields),
         "can_reassign": permissions.scope_of(actor(request), "client", Action.REASSIGN) > 0,
+        "can_export": permissions.scope_of(actor(request), "client", Action.EXPORT) > 0,
     }
     partial = "clients/_rows.html" if request.GET.get("cursor") else "clients/_results.html"
     return render_page(request, "clients/list.html", context, partial)

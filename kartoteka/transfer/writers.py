@@ -1,0 +1,72 @@
+"""CSV and XLSX writers that neutralise spreadsheet formulas in every cell."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+
+# A cell starting with one of these is a formula to Excel and LibreOffice (CVE-2022-38844 class).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
+    """CSV lines, UTF-8 with a BOM so that Excel reads Cyrillic correctly."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([safe_cell("" if v is None else str(v)) for v in row])
+
+
+def xlsx_bytes(header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "in_memory": True,
+        },
+    )
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, header)
+    for index, row in enumerate(rows, start=1):
+        sheet.write_row(index, 0, [safe_cell("" if v is None else v) for v in row])
+    book.close()
+    return buffer.getvalue()
+
+
+def file_response(
+    fmt: str, name: str, header: list[str], rows: Iterable[list[Any]]
+) -> HttpResponseBase:
+    """The export as a download: CSV streamed row by row, XLSX built in constant memory."""
+    response: HttpResponseBase
+    if fmt == "xlsx":
+        response = HttpResponse(
+            xlsx_bytes(header, rows),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = StreamingHttpResponse(
+            csv_stream(header, rows), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
