@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
 from kartoteka.activities.models import Interaction
+from kartoteka.activities.services import FIELDS as INTERACTION_FIELDS
 from kartoteka.clients import derived
 from kartoteka.clients.models import (
     Channel,
@@ -126,22 +127,7 @@ def subject_data(client: Client) -> dict[str, Any]:
             for c in client.consents.order_by("recorded_at", "id")
         ],
         "interactions": [
-            {
-                f: _plain(getattr(i, f))
-                for f in (
-                    "kind",
-                    "occurred_at",
-                    "channel",
-                    "subject",
-                    "summary",
-                    "direction",
-                    "duration_seconds",
-                    "result",
-                    "amount",
-                    "currency",
-                    "items",
-                )
-            }
+            {f: _plain(getattr(i, f)) for f in INTERACTION_FIELDS}
             for i in Interaction.all_objects.filter(client=client).order_by("occurred_at", "id")
         ],
         "history": [

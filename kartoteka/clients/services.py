@@ -6,7 +6,7 @@ Each function owns its transaction and the history row it leaves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,43 +52,27 @@ class EmailIn:
 # --- validation -------------------------------------------------------------------------------
 
 
-def _clean_phones(phones: list[PhoneIn], errors: dict[str, list[str]]) -> list[tuple[PhoneIn, str]]:
-    cleaned, seen = [], set()
-    if len(phones) > MAX_CONTACTS:
-        errors["phones"] = [_("At most %(n)d phones.") % {"n": MAX_CONTACTS}]
+def _clean_contacts(
+    entries: list[Any], errors: dict[str, list[str]], key: str, normalize: Callable[[str], str]
+) -> list[tuple[Any, str]]:
+    """Normalise phones or e-mails; errors are keyed "phones.1.number" etc.; duplicates dropped."""
+    value_field = "number" if key == "phones" else "email"
+    if len(entries) > MAX_CONTACTS:
+        errors[key] = [_("At most %(n)d entries.") % {"n": MAX_CONTACTS}]
         return []
-    for i, phone in enumerate(phones):
-        if phone.kind not in ContactKind.values:
-            errors[f"phones.{i}.kind"] = [_("Unknown kind of phone.")]
+    cleaned, seen = [], set()
+    for i, entry in enumerate(entries):
+        if entry.kind not in ContactKind.values:
+            errors[f"{key}.{i}.kind"] = [_("Unknown kind.")]
             continue
         try:
-            e164 = normalize_phone(phone.number)
+            value = normalize(getattr(entry, value_field))
         except ValidationError as exc:
-            errors[f"phones.{i}.number"] = list(exc.messages)
-            continue
-        if e164 not in seen:
-            seen.add(e164)
-            cleaned.append((phone, e164))
-    return cleaned
-
-
-def _clean_emails(emails: list[EmailIn], errors: dict[str, list[str]]) -> list[tuple[EmailIn, str]]:
-    cleaned, seen = [], set()
-    if len(emails) > MAX_CONTACTS:
-        errors["emails"] = [_("At most %(n)d e-mail addresses.") % {"n": MAX_CONTACTS}]
-        return []
-    for i, email in enumerate(emails):
-        if email.kind not in ContactKind.values:
-            errors[f"emails.{i}.kind"] = [_("Unknown kind of e-mail.")]
-            continue
-        try:
-            value = normalize_email(email.email)
-        except ValidationError as exc:
-            errors[f"emails.{i}.email"] = list(exc.messages)
+            errors[f"{key}.{i}.{value_field}"] = list(exc.messages)
             continue
         if value not in seen:
             seen.add(value)
-            cleaned.append((email, value))
+            cleaned.append((entry, value))
     return cleaned
 
 
@@ -232,8 +216,12 @@ def _save(
             setattr(
                 client, name, "" if value is None and name not in derived.NULLABLE_FIELDS else value
             )
-    new_phones = _clean_phones(phones, errors) if phones is not None else None
-    new_emails = _clean_emails(emails, errors) if emails is not None else None
+    new_phones = (
+        _clean_contacts(phones, errors, "phones", normalize_phone) if phones is not None else None
+    )
+    new_emails = (
+        _clean_contacts(emails, errors, "emails", normalize_email) if emails is not None else None
+    )
     new_tags = _clean_tags(tags, errors) if tags is not None else old_tags
     if custom is not None:
         try:
