@@ -8,8 +8,8 @@ from django.db.models import Count, Max, QuerySet
 
 from kartoteka.accounts.models import User
 from kartoteka.activities.models import Interaction
-from kartoteka.clients.models import Client, Employment
-from kartoteka.clients.queries import visible_clients
+from kartoteka.clients.models import Client
+from kartoteka.clients.queries import links_of, visible_clients
 from kartoteka.core.pagination import Page, keyset_page
 from kartoteka.core.permissions import AnyUser
 
@@ -27,9 +27,7 @@ def timeline_client_ids(client: Client, viewer: AnyUser) -> list[int]:
     if cached is None:
         cached = [client.pk]
         if not client.is_person:
-            people = visible_clients(viewer).filter(kind=Client.Kind.PERSON).values("pk")
-            staff = Employment.objects.filter(company=client, person__in=people)
-            cached += staff.values_list("person_id", flat=True)
+            cached += [link.person_id for link in links_of(client, viewer)]
         client._timeline_ids = cached  # type: ignore[attr-defined]
     return cached
 

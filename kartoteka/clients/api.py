@@ -20,7 +20,7 @@ from kartoteka.activities.api import InteractionPage, TimelineQuery, check_kind,
 from kartoteka.activities.queries import timeline
 from kartoteka.clients import field_rules, ownership, services
 from kartoteka.clients.models import Client, Employment
-from kartoteka.clients.queries import ClientFilter, list_clients
+from kartoteka.clients.queries import ClientFilter, links_of, list_clients
 from kartoteka.clients.schemas import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -41,7 +41,6 @@ from kartoteka.clients.schemas import (
     client_out,
     field_error,
     link_out,
-    links_of,
     with_cursor,
 )
 from kartoteka.core.errors import StaleVersion

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kartoteka.accounts.models import User
 from kartoteka.clients import field_rules, search
-from kartoteka.clients.models import Client, CustomField, Tag
+from kartoteka.clients.models import Client, CustomField, Employment, Tag
 from kartoteka.core import permissions
 from kartoteka.core.forms import style
 from kartoteka.core.pagination import Page, keyset_page
@@ -203,7 +203,9 @@ def list_clients(
     if query:
         if "primary_phone" in form.hidden and search.is_contact_query(query):
             return queryset.none()  # no finding people by contact details one may not see
-        return search.search(queryset, query)
+        # Rank the best candidates, then show a page of them: rendering 200 rows costs more
+        # than finding them.
+        return search.search(queryset, query)[:size]
     sort = form.cleaned_data.get("sort") or "name"
     key, desc = sort.removeprefix("-"), sort.startswith("-")
     if key.startswith("custom."):
@@ -211,3 +213,16 @@ def list_clients(
         queryset = queryset.annotate(sort_value=_custom_path(field))
         key = "sort_value"
     return keyset_page(queryset, key, desc, cursor, size)
+
+
+def links_of(client: Client, viewer: AnyUser) -> list[Employment]:
+    """A person's jobs, or a company's staff, among the records `viewer` may see.
+
+    The few links are read first and their other ends checked by id: a subquery over every
+    visible client makes SQLite scan the whole table.
+    """
+    own_side = {"person": client} if client.is_person else {"company": client}
+    rows = list(Employment.objects.filter(**own_side).select_related("person", "company"))
+    other = [r.company_id if client.is_person else r.person_id for r in rows]
+    visible = set(visible_clients(viewer).filter(pk__in=other).values_list("pk", flat=True))
+    return [r for r, pk in zip(rows, other, strict=True) if pk in visible]

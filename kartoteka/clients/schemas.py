@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
@@ -22,10 +21,8 @@ from pydantic import ConfigDict, field_validator
 from kartoteka.accounts.models import User
 from kartoteka.clients import field_rules
 from kartoteka.clients.models import Client, ContactKind, Employment
-from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.services import MAX_CONTACTS, MAX_TAGS
 from kartoteka.core.pagination import BadCursor
-from kartoteka.core.permissions import AnyUser
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -330,12 +327,3 @@ def client_out(
     if links is not None:
         data["jobs" if client.is_person else "staff"] = [link_out(j) for j in links]
     return field_rules.redact(data, hidden)
-
-
-def links_of(client: Client, viewer: AnyUser) -> QuerySet[Employment]:
-    """A person's jobs at companies, or a company's staff, that `viewer` may see."""
-    rows = Employment.objects.select_related("person", "company")
-    visible = visible_clients(viewer).values("pk")
-    if client.is_person:
-        return rows.filter(person=client, company__in=visible)
-    return rows.filter(company=client, person__in=visible)

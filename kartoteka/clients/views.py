@@ -24,7 +24,6 @@ from kartoteka.clients.models import (
     ClientEvent,
     Consent,
     CustomField,
-    Employment,
     SavedView,
 )
 from kartoteka.clients.validators import format_phone
@@ -92,7 +91,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "next_cursor": next_cursor,
         "next_query": next_query.urlencode(),
         "searched": searched,
-        "search_cap": len(rows) >= 200,
+        "search_cap": len(rows) >= settings.LIST_PAGE_SIZE,
+        "page_size": settings.LIST_PAGE_SIZE,
         "all_columns": _all_columns(form.custom_fields, form.hidden),
         "owners": User.objects.filter(is_active=True).order_by("first_name", "username"),
         "saved_views": SavedView.objects.filter(user=actor(request)),
@@ -148,15 +148,7 @@ def _consents_in_force(client: Client) -> list[Consent]:
 def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
     phones = [(p, format_phone(p.e164)) for p in client.phones.all()]
     user = actor(request)
-    visible = queries.visible_clients(user).values("pk")
-    if client.is_person:
-        links = Employment.objects.filter(person=client, company__in=visible).select_related(
-            "company"
-        )
-    else:
-        links = Employment.objects.filter(company=client, person__in=visible).select_related(
-            "person"
-        )
+    links = queries.links_of(client, user)
     all_custom = list(CustomField.objects.all())
     hidden = field_rules.hidden_fields(user, all_custom)
     custom_fields = [
