@@ -149,6 +149,7 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
     phones = [(p, format_phone(p.e164)) for p in client.phones.all()]
     user = actor(request)
     links = queries.links_of(client, user)
+    colleagues = timeline_queries.colleagues(client, user, timezone.now() - COLLEAGUES_PERIOD)
     all_custom = list(CustomField.objects.all())
     hidden = field_rules.hidden_fields(user, all_custom)
     custom_fields = [
@@ -164,7 +165,8 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "custom": [(f, client.custom.get(f.key)) for f in custom_fields if f.key in client.custom],
         "consents": _consents_in_force(client),
         "events": list(ClientEvent.objects.filter(client=client).select_related("actor")[:30]),
-        "colleagues": timeline_queries.colleagues(client, user, timezone.now() - COLLEAGUES_PERIOD),
+        "colleagues": colleagues,
+        "owner_is_colleague": any(c["id"] == client.owner_id for c in colleagues),
         "page": timeline_page(request, client, timeline_filter, request.GET.get("cursor")),
         "timeline_filter": timeline_filter,
         # Prefixes keep the element ids of the forms on one page unique.
