@@ -42,7 +42,7 @@ def subject_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 def erase(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require(actor(request), Action.CONFIGURE)
     client = permissions.get_or_404(actor(request), Action.VIEW, Client.all_objects.all(), pk=pk)
-    if request.POST.get("confirm") != "erase":
+    if request.POST.get("confirm", "").strip().lower() not in {"erase", _("erase")}:
         messages.error(request, _("Type “erase” to confirm: erasure cannot be undone."))
         return redirect("clients:card", pk=client.pk)
     privacy.erase_client(actor(request), client, request.POST.get("reason", ""))

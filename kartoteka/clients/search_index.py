@@ -25,8 +25,13 @@ SQLITE_TABLE = (
 SQLITE_REBUILD = f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')"
 POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
     "CREATE INDEX IF NOT EXISTS client_search_trgm ON clients_client "
     "USING gin (search_text gin_trgm_ops) WHERE deleted_at IS NULL",
+    # Managers search their own clients: owner and text in one index, so PostgreSQL
+    # intersects them instead of reading every match and dropping other owners' rows.
+    "CREATE INDEX IF NOT EXISTS client_owner_search_trgm ON clients_client "
+    "USING gin (owner_id, search_text gin_trgm_ops) WHERE deleted_at IS NULL",
 ]
 
 

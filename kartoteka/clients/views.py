@@ -145,6 +145,14 @@ def _consents_in_force(client: Client) -> list[Consent]:
     return list(latest.values())
 
 
+def _field_labels(custom_fields: list[CustomField]) -> dict[str, str]:
+    """Names of the fields history rows mention, in the reader's language."""
+    labels = {f.name: str(getattr(f, "verbose_name", f.name)) for f in Client._meta.get_fields()}
+    labels.update({"phones": _("phones"), "emails": _("e-mails"), "tags": _("tags")})
+    labels.update({f"custom.{f.key}": f.label for f in custom_fields})
+    return labels
+
+
 def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
     phones = [(p, format_phone(p.e164)) for p in client.phones.all()]
     user = actor(request)
@@ -166,6 +174,7 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "consents": _consents_in_force(client),
         "events": list(ClientEvent.objects.filter(client=client).select_related("actor")[:30]),
         "colleagues": colleagues,
+        "field_labels": _field_labels(all_custom),
         "owner_is_colleague": any(c["id"] == client.owner_id for c in colleagues),
         "page": timeline_page(request, client, timeline_filter, request.GET.get("cursor")),
         "timeline_filter": timeline_filter,

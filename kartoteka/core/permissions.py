@@ -17,7 +17,8 @@ from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BigIntegerField, Model, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.http import Http404
 
 if TYPE_CHECKING:
@@ -124,7 +125,11 @@ def _owned_by(model: type[Model], user_ids: list[int]) -> Q:
     paths: tuple[str, ...] = getattr(model, "owner_paths", ("owner",))
     condition = Q()
     for path in paths:
-        condition |= Q(**{f"{path}__in": user_ids})
+        if len(user_ids) == 1:
+            # A bigint-typed value lets PostgreSQL use the (owner_id, search_text) index.
+            condition |= Q(**{path: Cast(Value(user_ids[0]), BigIntegerField())})
+        else:
+            condition |= Q(**{f"{path}__in": user_ids})
     return condition
 
 
