@@ -50,8 +50,11 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=int, default=600)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        while True:
-            run_due(say=self.stdout.write)
-            if not options["loop"]:
-                return
-            time.sleep(options["interval"])
+        try:
+            while True:
+                run_due(say=self.stdout.write)
+                if not options["loop"]:
+                    return
+                time.sleep(options["interval"])
+        except KeyboardInterrupt:  # Ctrl-C in `make run`: stop quietly
+            return
