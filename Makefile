@@ -48,6 +48,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy kartoteka
+	$(BIN)/bandit -ll -q -r kartoteka -x "*/migrations/*" 2>/dev/null
 	$(BIN)/kartoteka makemigrations --check --dry-run
 	$(BIN)/kartoteka check --fail-level WARNING
 

@@ -91,12 +91,12 @@ def reserve_client_ids(count: int) -> int:
             cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
             (sequence,) = cursor.fetchone()
             cursor.execute(
-                f"SELECT setval(%s, GREATEST(COALESCE(MAX(id), 0), "  # noqa: S608 - model table
+                f"SELECT setval(%s, GREATEST(COALESCE(MAX(id), 0), "  # noqa: S608 - model table  # nosec B608
                 f"COALESCE(pg_sequence_last_value(%s::regclass), 0)) + %s) FROM {table}",
                 [sequence, sequence, count],
             )
             return int(cursor.fetchone()[0]) - count + 1
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - model table
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - model table  # nosec B608
         top = int(cursor.fetchone()[0])
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table])
         return max(top, int(cursor.fetchone()[0])) + 1
@@ -116,7 +116,7 @@ def write_rows(table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...
                     copy.write_row(row)
         else:
             marks = ", ".join("?" * len(columns))
-            raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+            raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608  # nosec B608
     finally:
         raw.close()
 

@@ -10,11 +10,11 @@ from typing import Any
 
 FTS = "clients_client_fts"
 TRIGGERS = {
-    f"{FTS}_ai": f"CREATE TRIGGER IF NOT EXISTS {FTS}_ai AFTER INSERT ON clients_client BEGIN "
+    f"{FTS}_ai": f"CREATE TRIGGER IF NOT EXISTS {FTS}_ai AFTER INSERT ON clients_client BEGIN "  # nosec B608
     f"INSERT INTO {FTS}(rowid, search_text) VALUES (new.id, new.search_text); END",
-    f"{FTS}_ad": f"CREATE TRIGGER IF NOT EXISTS {FTS}_ad AFTER DELETE ON clients_client BEGIN "
+    f"{FTS}_ad": f"CREATE TRIGGER IF NOT EXISTS {FTS}_ad AFTER DELETE ON clients_client BEGIN "  # nosec B608
     f"INSERT INTO {FTS}({FTS}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
-    f"{FTS}_au": f"CREATE TRIGGER IF NOT EXISTS {FTS}_au AFTER UPDATE OF search_text ON clients_client "
+    f"{FTS}_au": f"CREATE TRIGGER IF NOT EXISTS {FTS}_au AFTER UPDATE OF search_text ON clients_client "  # nosec B608
     f"BEGIN INSERT INTO {FTS}({FTS}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
     f"INSERT INTO {FTS}(rowid, search_text) VALUES (new.id, new.search_text); END",
 }
@@ -22,7 +22,7 @@ SQLITE_TABLE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(search_text, content='clients_client', "
     "content_rowid='id', tokenize='trigram')"
 )
-SQLITE_REBUILD = f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')"
+SQLITE_REBUILD = f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')"  # nosec B608
 POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE EXTENSION IF NOT EXISTS btree_gin",
