@@ -16,6 +16,7 @@ urlpatterns = [
     path("login/verify/", two_factor.verify, name="two_factor_verify"),
     path("profile/2fa/", two_factor.setup, name="two_factor_setup"),
     path("profile/2fa/disable/", two_factor.disable, name="two_factor_disable"),
+    path("profile/password/", views.password_change, name="password_change"),
     path("profile/tokens/", views.token_create, name="token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("notifications/", views.notifications, name="notifications"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 from kartoteka.accounts import services
 from kartoteka.accounts.models import ApiToken, User
 from kartoteka.accounts.two_factor import has_device
+from kartoteka.core import audit
 from kartoteka.core.forms import style
 from kartoteka.core.models import Notification
 from kartoteka.core.views import actor
@@ -65,3 +68,19 @@ def notifications(request: HttpRequest) -> HttpResponse:
         Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
         return redirect("notifications")
     return render(request, "accounts/notifications.html", {"rows": rows})
+
+
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's own password; other sessions of the user end, this one stays."""
+    user = actor(request)
+    form = PasswordChangeForm(user, request.POST or None)
+    style(form)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, user)
+        audit.record(user, "user_change", user, change="password changed")
+        messages.success(request, _("Password changed."))
+        return redirect("profile")
+    return render(
+        request, "accounts/password.html", {"form": form}, status=422 if form.errors else 200
+    )

@@ -75,3 +75,32 @@ def test_role_that_requires_two_factor_sends_users_to_set_it_up(client, alice):
     response = client.get(reverse("clients:list"))
     assert response.status_code == 302 and response["Location"] == reverse("two_factor_setup")
     assert client.post(reverse("two_factor_disable")).status_code == 302
+
+
+def test_change_own_password(alice_client, alice):
+    url = reverse("password_change")
+    weak = alice_client.post(
+        url, {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"}
+    )
+    assert weak.status_code == 422
+    wrong = alice_client.post(
+        url,
+        {
+            "old_password": "nope",
+            "new_password1": "x-long-new-pass-9",
+            "new_password2": "x-long-new-pass-9",
+        },
+    )
+    assert wrong.status_code == 422
+    ok = alice_client.post(
+        url,
+        {
+            "old_password": PASSWORD,
+            "new_password1": "x-long-new-pass-9",
+            "new_password2": "x-long-new-pass-9",
+        },
+    )
+    assert ok.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("x-long-new-pass-9")
+    assert alice_client.get(reverse("clients:list")).status_code == 200  # still signed in
