@@ -78,8 +78,15 @@ def verify(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _owes_code(user: User) -> bool:
+    """A session that has not yet given the code of an existing device may not change it."""
+    return has_device(user) and not user.is_verified()  # type: ignore[attr-defined]
+
+
 def setup(request: HttpRequest) -> HttpResponse:
     user = actor(request)
+    if _owes_code(user):
+        return redirect(f"{reverse('two_factor_verify')}?next={request.path}")
     device = TOTPDevice.objects.filter(
         user=user, confirmed=False
     ).first() or TOTPDevice.objects.create(user=user, name="default", confirmed=False)
@@ -110,6 +117,8 @@ def setup(request: HttpRequest) -> HttpResponse:
 @require_POST
 def disable(request: HttpRequest) -> HttpResponse:
     user = actor(request)
+    if _owes_code(user):
+        return redirect("two_factor_verify")
     if required(user):
         messages.error(request, _("Your role requires two-factor login."))
     else:

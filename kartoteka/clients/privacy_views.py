@@ -29,8 +29,9 @@ def _attachment(content: bytes, name: str, content_type: str) -> HttpResponse:
 
 @require_GET
 def subject_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    """Everything stored about the client; for those who may export it."""
-    client = get_client(request, pk, Action.EXPORT)
+    """Everything stored about the client: a data-protection task, for administrators."""
+    permissions.require(actor(request), Action.CONFIGURE)
+    client = permissions.get_or_404(actor(request), Action.VIEW, Client.all_objects.all(), pk=pk)
     data = privacy.subject_request(actor(request), client)
     if fmt == "pdf":
         return _attachment(privacy.subject_pdf(data), f"client-{client.pk}.pdf", "application/pdf")

@@ -145,6 +145,15 @@ def _consents_in_force(client: Client) -> list[Consent]:
     return list(latest.values())
 
 
+def _history(client: Client, hidden: set[str]) -> list[ClientEvent]:
+    """The card's recent history, less the changes of fields the viewer may not see."""
+    events = list(ClientEvent.objects.filter(client=client).select_related("actor")[:30])
+    for event in events:
+        if isinstance(event.changes, dict):
+            event.changes = {k: v for k, v in event.changes.items() if k not in hidden}
+    return events
+
+
 def _field_labels(custom_fields: list[CustomField]) -> dict[str, str]:
     """Names of the fields history rows mention, in the reader's language."""
     labels = {f.name: str(getattr(f, "verbose_name", f.name)) for f in Client._meta.get_fields()}
@@ -172,7 +181,7 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "links": list(links),
         "custom": [(f, client.custom.get(f.key)) for f in custom_fields if f.key in client.custom],
         "consents": _consents_in_force(client),
-        "events": list(ClientEvent.objects.filter(client=client).select_related("actor")[:30]),
+        "events": _history(client, hidden),
         "colleagues": colleagues,
         "field_labels": _field_labels(all_custom),
         "owner_is_colleague": any(c["id"] == client.owner_id for c in colleagues),
@@ -187,7 +196,7 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "can_log": permissions.can(user, Action.CREATE, Interaction),
         "can_edit": permissions.can(actor(request), Action.EDIT, client),
         "can_delete": permissions.can(actor(request), Action.DELETE, client),
-        "can_export": permissions.can(user, Action.EXPORT, client),
+        "can_subject_request": permissions.can(user, Action.CONFIGURE),
     }
 
 

@@ -104,3 +104,16 @@ def test_change_own_password(alice_client, alice):
     alice.refresh_from_db()
     assert alice.check_password("x-long-new-pass-9")
     assert alice_client.get(reverse("clients:list")).status_code == 200  # still signed in
+
+
+def test_a_password_alone_cannot_turn_off_or_replace_the_second_factor(client, alice):
+    client.force_login(alice)
+    client.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=alice)
+    client.post(reverse("two_factor_setup"), {"code": code(device)})
+    client.post(reverse("logout"))
+    client.post(reverse("login"), {"username": "alice", "password": PASSWORD})  # no code given
+    assert client.post(reverse("two_factor_disable")).status_code == 302
+    assert client.get(reverse("two_factor_setup")).status_code == 302
+    assert TOTPDevice.objects.filter(user=alice, confirmed=True).count() == 1
+    assert client.get(reverse("clients:list"))["Location"].startswith(reverse("two_factor_verify"))

@@ -56,7 +56,9 @@ def test_subject_request_has_everything(person, alice):
     assert AuditEntry.objects.filter(action="subject_request", target_id=str(person.pk)).exists()
 
 
-def test_subject_request_downloads(helen_client, person):
+def test_subject_request_downloads(client, admin, person):
+    client.force_login(admin)
+    helen_client = client
     response = helen_client.get(reverse("clients:subject_request", args=[person.pk, "json"]))
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     assert json.loads(response.content)["client"]["last_name"] == "Рябов"
@@ -64,11 +66,11 @@ def test_subject_request_downloads(helen_client, person):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
-def test_subject_request_is_refused_without_export_right(client, carol, person):
-    client.force_login(carol)
-    assert (
-        client.get(reverse("clients:subject_request", args=[person.pk, "json"])).status_code == 404
-    )
+def test_subject_request_is_for_administrators(client, carol, helen, person):
+    for user in (carol, helen):
+        client.force_login(user)
+        response = client.get(reverse("clients:subject_request", args=[person.pk, "json"]))
+        assert response.status_code == 403
 
 
 def test_erasure_removes_identity_everywhere_and_keeps_amounts(person, admin):
