@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kartoteka.clients import privacy
 from kartoteka.clients.models import Client, RetentionRule
-from kartoteka.clients.views import get_client
 from kartoteka.core import permissions
 from kartoteka.core.forms import StyledForm, style
 from kartoteka.core.permissions import Action

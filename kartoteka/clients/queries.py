@@ -183,6 +183,14 @@ def only_columns(queryset: QuerySet[Client], columns: Iterable[str]) -> QuerySet
     return queryset.only(*fields)
 
 
+def search_visible(queryset: QuerySet[Client], query: str, hidden: set[str]) -> QuerySet[Client]:
+    """Search that reveals nothing through fields the viewer may not see."""
+    restricted = bool({"primary_email", "inn"} & hidden)
+    if restricted and search.is_contact_query(query):
+        return queryset.none()
+    return search.search(queryset, query, names_only=restricted)
+
+
 def list_clients(
     user: User | None,
     form: ClientFilter,
@@ -201,11 +209,9 @@ def list_clients(
         queryset = only_columns(queryset, columns)
     query = form.cleaned_data.get("q")
     if query:
-        if "primary_phone" in form.hidden and search.is_contact_query(query):
-            return queryset.none()  # no finding people by contact details one may not see
         # Rank the best candidates, then show a page of them: rendering 200 rows costs more
         # than finding them.
-        return search.search(queryset, query)[:size]
+        return search_visible(queryset, query, form.hidden)[:size]
     sort = form.cleaned_data.get("sort") or "name"
     key, desc = sort.removeprefix("-"), sort.startswith("-")
     if key.startswith("custom."):

@@ -10,6 +10,7 @@ before the cap would walk the whole b-tree (see DESIGN.md).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -30,8 +31,12 @@ def tokens(query: str) -> list[str]:
     digits = phone_search_digits(query)
     if digits:
         return [digits]
-    words = re.split(r"[\s,;\"«»()]+", query.lower().replace("ё", "е"))
+    words = re.split(r"[\s,;\"«»()]+", fold(query))
     return [w for w in words if w][:MAX_TOKENS]
+
+
+def fold(text: str) -> str:
+    return text.lower().replace("ё", "е")
 
 
 def is_contact_query(query: str) -> bool:
@@ -60,12 +65,21 @@ def _match(words: list[str]) -> Q:
     return condition
 
 
-def search(queryset: QuerySet[Client], query: str, limit: int = MAX_RESULTS) -> QuerySet[Client]:
-    """The best `limit` clients of `queryset` matching `query`, ranked; none for an empty query."""
+def search(
+    queryset: QuerySet[Client], query: str, limit: int = MAX_RESULTS, names_only: bool = False
+) -> QuerySet[Client]:
+    """The best `limit` clients of `queryset` matching `query`, ranked; none for an empty query.
+
+    With `names_only` (for viewers who may not see contacts or ids) every word must be in the
+    name: search_text also holds e-mails and ids, and a match there would reveal them.
+    """
     words = tokens(query)
     if not words:
         return queryset.none()
-    candidates = queryset.filter(_match(words)).values("id")[:limit]
+    candidates: Any = queryset.filter(_match(words)).values("id")[:limit]
+    if names_only:
+        found = queryset.filter(_match(words)).values_list("id", "name")[:limit]
+        candidates = [pk for pk, name in found if all(w in fold(name) for w in words)]
     first = like_escape(words[0])
     return (
         queryset.filter(id__in=candidates)

@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import Team, User
 from kartoteka.clients.models import Client
-from kartoteka.clients.queries import ClientFilter, only_columns, visible_clients, visible_columns
+from kartoteka.clients.queries import (
+    ClientFilter,
+    only_columns,
+    search_visible,
+    visible_clients,
+    visible_columns,
+)
 from kartoteka.core import alerts, audit, permissions
 from kartoteka.core.models import Notification
 from kartoteka.core.permissions import Action, Denied, Scope
@@ -54,11 +60,8 @@ def _form(user: User, query: str) -> ClientFilter:
 def rows_of(user: User, form: ClientFilter) -> QuerySet[Client]:
     queryset = form.apply(visible_clients(user, Action.EXPORT))
     if form.cleaned_data.get("q"):
-        from kartoteka.clients import search
-
-        queryset = Client.objects.filter(
-            pk__in=search.search(queryset, form.cleaned_data["q"]).values("pk")
-        )
+        found = search_visible(queryset, form.cleaned_data["q"], form.hidden)
+        queryset = Client.objects.filter(pk__in=found.values("pk"))
     return queryset.order_by("pk")
 
 
@@ -182,7 +185,8 @@ def download(user: User, export: Export) -> tuple[list[str], Iterator[list[Any]]
     form = _form(user, export.query)
     columns = columns_for(user, export.query)
     keys = [c for c, _label in columns]
-    rows = only_columns(rows_of(user, form), keys)
+    # No more rows than were counted (and approved) when the export was asked for.
+    rows = only_columns(rows_of(user, form), keys)[: export.rows]
     if "tags" in keys:
         rows = rows.prefetch_related("tags")
     Export.objects.filter(pk=export.pk).update(status=Export.Status.DONE)

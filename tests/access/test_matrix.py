@@ -22,7 +22,7 @@ from kartoteka.accounts.services import create_token
 from kartoteka.activities.models import Interaction
 from kartoteka.clients import services
 from kartoteka.clients.models import Client, Consent
-from kartoteka.clients.services import PhoneIn
+from kartoteka.clients.services import EmailIn, PhoneIn
 
 ROLES = list(DEFAULTS)
 RELATIONS = {"own": 1, "colleague": 2, "other": 3}  # the scope each relation needs
@@ -289,3 +289,17 @@ def test_hidden_fields_never_reach_the_viewer(world: World) -> None:
     assert bool(api["phones"]) == (not hides_contacts)
     found = api_json("get")(world, "/persons", None)
     assert all(bool(i["phones"]) == (not hides_contacts) for i in found.json()["items"])
+
+
+def test_search_does_not_reveal_hidden_contacts(db: Any) -> None:
+    """An analyst may not find a client by a fragment of an e-mail it cannot see."""
+    analyst = User.objects.create_user("ann", role=Role.objects.get(code="analyst"))
+    services.create_client(
+        None, "person", {"last_name": "Тайный"}, emails=[EmailIn("john@secretcorp.example")]
+    )
+    browser = Browser()
+    browser.force_login(analyst)
+    assert list(browser.get(reverse("clients:list"), {"q": "secretcorp"}).context["rows"]) == []
+    assert [
+        r.last_name for r in browser.get(reverse("clients:list"), {"q": "тайн"}).context["rows"]
+    ] == ["Тайный"]
