@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from kartoteka.accounts.models import User
 from kartoteka.clients.models import Client, CustomField
 from kartoteka.core import permissions
-from kartoteka.core.permissions import Action
+from kartoteka.core.permissions import Action, Scope
 
 GROUPS = {
     "phones": "contacts",
@@ -46,8 +46,22 @@ def hidden_fields(user: Any, custom_fields: list[CustomField] | None = None) -> 
     return {n for n in names if any(not permissions.can_see(user, g) for g in groups_of(n, keys))}
 
 
+def may_reassign(actor: User | None, client: Client, new_owner: User | None, created: bool) -> bool:
+    """May `actor` give `client` (as it is now, before the change) to `new_owner`?"""
+    if (
+        actor is None
+        or (created and new_owner == actor)
+        or client.owner_id == getattr(new_owner, "pk", None)
+    ):
+        return True
+    if not permissions.can(actor, Action.REASSIGN, Client if created else client):
+        return False
+    team_only = permissions.scope_of(actor, "client", Action.REASSIGN) is Scope.TEAM
+    return not team_only or new_owner is None or new_owner.pk in permissions.rights(actor).team_ids
+
+
 def check_write(
-    actor: User | None, client: Client, changes: dict[str, Any], owner_changed: bool, created: bool
+    actor: User | None, client: Client, changes: dict[str, Any], owner_refused: bool
 ) -> None:
     """Refuse changes the actor's role may not make; the error names each field."""
     if actor is None:  # the system itself (imports run as their user, jobs as the system)
@@ -57,10 +71,7 @@ def check_write(
     for name in changes:
         if any(not permissions.can_change(actor, g) for g in groups_of(name, keys)):
             errors[name] = [_("Your role may not change this field.")]
-    assigns_to_others = owner_changed and not (created and client.owner_id == actor.pk)
-    if assigns_to_others and not permissions.can(
-        actor, Action.REASSIGN, None if created else client
-    ):
+    if owner_refused:
         errors["owner"] = [_("Your role may not assign clients to others.")]
     if errors:
         raise ValidationError(errors)

@@ -211,6 +211,10 @@ def _save(
     old_owner = client.owner_id
     if created and "owner" not in fields:
         fields = {**fields, "owner": actor}
+    # Judged on the client as it is now, before the new owner is written onto it.
+    owner_refused = "owner" in fields and not field_rules.may_reassign(
+        actor, client, fields["owner"], created
+    )
     for name, value in fields.items():
         if name in allowed:
             setattr(
@@ -240,7 +244,7 @@ def _save(
     phone_list = [e for _p, e in new_phones] if new_phones is not None else old_phones
     email_list = [e for _e, e in new_emails] if new_emails is not None else old_emails
     changes = derived.diff(before, derived.snapshot(client, phone_list, email_list, new_tags))
-    field_rules.check_write(actor, client, changes, client.owner_id != old_owner, created)
+    field_rules.check_write(actor, client, changes, owner_refused)
     with transaction.atomic():
         derived.refresh_derived(client, phone_list, email_list, new_tags)
         if not created:

@@ -76,3 +76,17 @@ def test_api_reassign(helen, bob, clients):
     refused = api.post("/clients/reassign", {"ids": [mine[0].pk, foreign.pk], "owner_id": bob.pk})
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "ids"
     assert owners()["А0"] == "alice"
+
+
+def test_owner_change_is_judged_on_the_current_owner(alice, bob, carol, helen):
+    """A head may not take a client from another team by editing it, nor give one away there."""
+    from django.core.exceptions import ValidationError
+
+    foreign = services.create_client(carol, "person", {"last_name": "Чужой"})
+    with pytest.raises(ValidationError):
+        services.update_client(helen, foreign, foreign.version, {"owner": helen})
+    mine = services.create_client(alice, "person", {"last_name": "Свой"})
+    with pytest.raises(ValidationError, match="assign"):
+        services.update_client(helen, mine, mine.version, {"owner": carol})
+    services.update_client(helen, mine, mine.version, {"owner": bob})
+    assert Client.objects.get(pk=mine.pk).owner == bob
