@@ -6,16 +6,25 @@ import datetime as dt
 
 from django.db.models import Count, Max, QuerySet
 
-from kartoteka.accounts.models import User
 from kartoteka.activities.models import Interaction
 from kartoteka.clients.models import Client
 from kartoteka.clients.queries import links_of, visible_clients
+from kartoteka.core import permissions
 from kartoteka.core.pagination import Page, keyset_page
-from kartoteka.core.permissions import AnyUser
+from kartoteka.core.permissions import Action, AnyUser
 
 
-def visible_interactions(user: User | None) -> QuerySet[Interaction]:
-    return Interaction.objects.filter(client__in=visible_clients(user))
+def visible_interactions(user: AnyUser) -> QuerySet[Interaction]:
+    """Interactions the user may see, on clients the user may see."""
+    return permissions.scope(
+        user, Action.VIEW, Interaction.objects.filter(client__in=visible_clients(user))
+    )
+
+
+def _on_timeline(client: Client, viewer: AnyUser) -> QuerySet[Interaction]:
+    """The interactions of the client's timeline that the viewer's role lets them see."""
+    rows = Interaction.objects.filter(client_id__in=timeline_client_ids(client, viewer))
+    return permissions.scope(viewer, Action.VIEW, rows)
 
 
 def timeline_client_ids(client: Client, viewer: AnyUser) -> list[int]:
@@ -43,9 +52,7 @@ def timeline(
     size: int = 30,
 ) -> Page[Interaction]:
     """A page of the client's timeline, newest first. The caller has checked the client."""
-    rows = Interaction.objects.filter(
-        client_id__in=timeline_client_ids(client, viewer)
-    ).select_related("author", "client")
+    rows = _on_timeline(client, viewer).select_related("author", "client")
     if kind:
         rows = rows.filter(kind=kind)
     if since:
@@ -58,9 +65,8 @@ def timeline(
 def colleagues(client: Client, viewer: AnyUser, since: dt.datetime) -> list[dict]:
     """Who in the company works with this client: authors of its interactions since `since`."""
     rows = (
-        Interaction.objects.filter(
-            client_id__in=timeline_client_ids(client, viewer), occurred_at__gte=since
-        )
+        _on_timeline(client, viewer)
+        .filter(occurred_at__gte=since)
         .exclude(author=None)
         .values("author_id", "author__username", "author__first_name", "author__last_name")
         .annotate(count=Count("id"), last=Max("occurred_at"))

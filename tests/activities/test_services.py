@@ -117,3 +117,10 @@ def test_company_timeline_shows_only_people_the_viewer_may_see(alice, carol):
     log_interaction(carol, outsider, {"kind": "note", "summary": "secret"})
     assert [i.summary for i in timeline(company, alice).rows] == []
     assert [i.summary for i in timeline(company, None).rows] == []
+
+
+def test_timeline_shows_only_interactions_the_role_may_see(alice, helen, carol):
+    unowned = services.create_client(None, "person", {"last_name": "Ничей"})
+    log_interaction(carol, unowned, {"kind": "note", "summary": "from another team"})
+    log_interaction(alice, unowned, {"kind": "note", "summary": "from my team"})
+    assert [i.summary for i in timeline(unowned, helen).rows] == ["from my team"]
