@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet, prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja.errors import HttpError
@@ -274,8 +274,13 @@ def _link(request: HttpRequest, pk: int, payload: StaffIn) -> tuple[int, dict[st
 def _unlink(request: HttpRequest, pk: int, link_id: int) -> tuple[int, None]:
     user = actor(request)
     company = get_or_404(user, Action.EDIT, Client.objects.filter(kind=Client.Kind.COMPANY), pk=pk)
-    jobs = Employment.objects.select_related("person", "company").filter(company=company)
-    job = get_or_404(user, Action.EDIT, jobs, pk=link_id)
+    job = (
+        Employment.objects.select_related("person", "company")
+        .filter(company=company, pk=link_id)
+        .first()
+    )
+    if job is None:
+        raise Http404
     services.unlink_person(user, job)
     return 204, None
 

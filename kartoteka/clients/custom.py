@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -35,7 +36,7 @@ def clean_value(field: CustomField, value: Any) -> Any:
             number = Decimal(str(value).replace(",", ".").replace(" ", ""))
         except InvalidOperation:
             raise ValidationError(_("Enter a number.")) from None
-        if not number.is_finite():
+        if not number.is_finite() or not math.isfinite(float(number)):
             raise ValidationError(_("Enter a number."))
         return float(number)
     if field.type == kind.DATE:

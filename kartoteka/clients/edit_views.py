@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.forms import BaseFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,7 +34,7 @@ from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.views import get_client
 from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion
-from kartoteka.core.forms import add_service_errors
+from kartoteka.core.forms import add_service_errors, clean_text, parse_id
 from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor
 
@@ -128,10 +129,11 @@ def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpRespons
 
 
 def _company_for_job(request: HttpRequest, job_form: JobForm) -> Client | None:
-    raw = request.POST.get("job-company") or request.GET.get("company")
-    if not raw or not str(raw).isdigit():
+    company_id = parse_id(request.POST.get("job-company") or request.GET.get("company"))
+    if company_id is None:
         return None
-    return visible_clients(actor(request)).filter(pk=int(raw), kind=Client.Kind.COMPANY).first()
+    companies = visible_clients(actor(request), Action.EDIT).filter(kind=Client.Kind.COMPANY)
+    return companies.filter(pk=company_id).first()
 
 
 def _save(
@@ -220,10 +222,13 @@ def link_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def link_remove(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
-    client = get_client(request, pk, Action.EDIT)
-    job = get_object_or_404(Employment.objects.select_related("person", "company"), pk=link_id)
-    if client.pk not in (job.person_id, job.company_id):
-        return redirect("clients:card", pk=client.pk)
+    """Unlink from either card; changing who works at a company needs the right to edit it."""
+    client = get_client(request, pk)
+    links = Employment.objects.select_related("person", "company").filter(
+        Q(person=client) | Q(company=client)
+    )
+    job = get_object_or_404(links, pk=link_id)
+    get_client(request, job.company_id, Action.EDIT)
     services.unlink_person(actor(request), job)
     return redirect("clients:card", pk=client.pk)
 
@@ -251,7 +256,7 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def view_save(request: HttpRequest) -> HttpResponse:
     form = SavedViewForm(request.POST)
-    query = request.POST.get("query", "")[:2000]
+    query = clean_text(request.POST.get("query", ""), 2000)
     if form.is_valid():
         SavedView.objects.update_or_create(
             user=actor(request),
@@ -272,9 +277,10 @@ def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
 def reassign(request: HttpRequest) -> HttpResponse:
     """The list's bulk action: the chosen clients to another owner."""
     me = actor(request)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.POST.getlist("ids")) if i is not None]
     raw_owner = request.POST.get("owner", "")
-    owner = User.objects.filter(pk=int(raw_owner)).first() if raw_owner.isdigit() else None
+    owner_id = parse_id(raw_owner)
+    owner = User.objects.filter(pk=owner_id).first() if owner_id is not None else None
     if raw_owner and owner is None:
         messages.error(request, _("Choose an active user."))
     else:

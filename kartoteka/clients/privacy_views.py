@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kartoteka.clients import privacy
 from kartoteka.clients.models import Client, RetentionRule
 from kartoteka.core import permissions
-from kartoteka.core.forms import StyledForm, style
+from kartoteka.core.forms import StyledForm, clean_text, style
 from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor
 
@@ -45,7 +45,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("confirm", "").strip().lower() not in {"erase", _("erase")}:
         messages.error(request, _("Type “erase” to confirm: erasure cannot be undone."))
         return redirect("clients:card", pk=client.pk)
-    privacy.erase_client(actor(request), client, request.POST.get("reason", ""))
+    privacy.erase_client(actor(request), client, clean_text(request.POST.get("reason", ""), 500))
     messages.success(
         request, _("Personal data erased; amounts and dates are kept for the reports.")
     )

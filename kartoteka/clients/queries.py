@@ -16,7 +16,7 @@ from kartoteka.accounts.models import User
 from kartoteka.clients import field_rules, search
 from kartoteka.clients.models import Client, CustomField, Employment, Tag
 from kartoteka.core import permissions
-from kartoteka.core.forms import style
+from kartoteka.core.forms import parse_id, style
 from kartoteka.core.pagination import Page, keyset_page
 from kartoteka.core.permissions import Action, AnyUser
 
@@ -97,7 +97,7 @@ class ClientFilter(forms.Form):
 
     def clean_owner(self) -> str:
         value = self.cleaned_data["owner"]
-        if value and value not in ("me", "none") and not value.isdigit():
+        if value and value not in ("me", "none") and parse_id(value) is None:
             raise forms.ValidationError(_("Choose a user, 'me' or 'none'."))
         return value
 
@@ -132,7 +132,7 @@ class ClientFilter(forms.Form):
         elif owner == "none":
             q &= Q(owner__isnull=True)
         elif owner:
-            q &= Q(owner_id=int(owner))
+            q &= Q(owner_id=parse_id(owner))
         if data.get("tag"):
             q &= Q(tags__in=Tag.objects.filter(name=data["tag"]))
         if data.get("completeness_below") is not None:

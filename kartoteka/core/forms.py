@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -41,3 +42,17 @@ def add_service_errors(
             form.add_error(
                 target, message if target else f"{key}: {message}" if key != "__all__" else message
             )
+
+
+ID_RE = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(value: object) -> int | None:
+    """A record id from user input, or None: `"²".isdigit()` is True but int("²") fails."""
+    text = str(value or "").strip()
+    return int(text) if ID_RE.fullmatch(text) else None
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Free text from a raw POST value: NUL removed (PostgreSQL cannot store it), cut to size."""
+    return value.replace("\x00", "")[:limit]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import F, Model, Q, QuerySet
 
 M = TypeVar("M", bound=Model)
@@ -57,36 +58,60 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     return values
 
 
-def _after(key: str, value: Any, desc: bool) -> Q:
+def _after(key: str, value: Any, desc: bool, nullable: bool) -> Q:
     if value is None:
         return Q(pk__in=[])
-    op = "lt" if desc else "gt"
-    return Q(**{f"{key}__{op}": value}) | Q(**{f"{key}__isnull": True})
+    later = Q(**{f"{key}__{'lt' if desc else 'gt'}": value})
+    # NULLs sort last; on a NOT NULL column the extra branch would stop the index range scan.
+    return later | Q(**{f"{key}__isnull": True}) if nullable else later
 
 
 def _equal(key: str, value: Any) -> Q:
     return Q(**{f"{key}__isnull": True}) if value is None else Q(**{key: value})
 
 
+def _nullable(queryset: QuerySet[M], key: str) -> bool:
+    try:
+        return bool(queryset.model._meta.get_field(key).null)
+    except FieldDoesNotExist:
+        return True  # an annotation, such as a custom field's value
+
+
+def _valid_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise BadCursor(value)
+    return value
+
+
 def keyset_page(
     queryset: QuerySet[M], key: str, desc: bool, cursor: str | None, size: int
 ) -> Page[M]:
-    """One page of `queryset` ordered by `key` (a field or annotation) then by id."""
+    """One page of `queryset` ordered by `key` (a field or annotation) then by id.
+
+    A cursor that does not fit the ordering (forged or stale) raises BadCursor.
+    """
+    nullable = key != "id" and _nullable(queryset, key)
+    by_id = F("id").desc() if desc else F("id").asc()
     if key == "id":
-        order = [F("id").desc() if desc else F("id").asc()]
+        order = [by_id]
+    elif nullable:
+        order = [F(key).desc(nulls_last=True) if desc else F(key).asc(nulls_last=True), by_id]
     else:
-        direction = F(key).desc(nulls_last=True) if desc else F(key).asc(nulls_last=True)
-        order = [direction, F("id").desc() if desc else F("id").asc()]
+        order = [F(key).desc() if desc else F(key).asc(), by_id]
     queryset = queryset.order_by(*order)
-    if cursor:
-        if key == "id":
-            (last_id,) = decode_cursor(cursor, 1)
+    try:
+        if cursor and key == "id":
+            last_id = _valid_id(decode_cursor(cursor, 1)[0])
             queryset = queryset.filter(id__lt=last_id) if desc else queryset.filter(id__gt=last_id)
-        else:
-            value, last_id = decode_cursor(cursor, 2)
+        elif cursor:
+            value, raw_id = decode_cursor(cursor, 2)
+            last_id = _valid_id(raw_id)
             id_after = Q(id__lt=last_id) if desc else Q(id__gt=last_id)
-            queryset = queryset.filter(_after(key, value, desc) | (_equal(key, value) & id_after))
-    rows = list(queryset[: size + 1])
+            after = _after(key, value, desc, nullable)
+            queryset = queryset.filter(after | (_equal(key, value) & id_after))
+        rows = list(queryset[: size + 1])
+    except (ValueError, TypeError, ValidationError) as exc:
+        raise BadCursor(cursor) from exc
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

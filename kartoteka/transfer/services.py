@@ -26,6 +26,7 @@ from kartoteka.clients.queries import (
     visible_columns,
 )
 from kartoteka.core import alerts, audit, permissions
+from kartoteka.core.forms import clean_text
 from kartoteka.core.models import Notification
 from kartoteka.core.permissions import Action, Denied, Scope
 from kartoteka.transfer.models import Export
@@ -71,7 +72,7 @@ def request_export(user: User, query: str, fmt: str) -> Export:
         raise Denied(Action.EXPORT)
     if fmt not in Export.Format.values:
         raise ValidationError({"format": [_("Choose CSV or XLSX.")]})
-    query = query[:2000]
+    query = clean_text(query, 2000)
     count = rows_of(user, _form(user, query)).count()
     if count == 0:
         raise ValidationError({"query": [_("Nothing to export: no clients match.")]})

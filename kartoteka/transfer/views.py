@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kartoteka.core.forms import clean_text
 from kartoteka.core.views import actor
 from kartoteka.transfer import services
 from kartoteka.transfer.models import Export
@@ -19,7 +20,7 @@ from kartoteka.transfer.writers import file_response
 
 @require_POST
 def export_list(request: HttpRequest) -> HttpResponse:
-    query = request.POST.get("query", "")
+    query = clean_text(request.POST.get("query", ""), 2000)
     try:
         export = services.request_export(actor(request), query, request.POST.get("format", ""))
     except ValidationError as exc:

@@ -271,3 +271,37 @@ def test_custom_field_settings_are_for_staff(alice_client, client, admin):
         {"last_name": 50, "phone": 50, "first_name": 0},
     )
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"owner": "²"},
+        {"owner": "99999999999999999999"},
+        {"cursor": "WyJhIiwiYiJd", "sort": "name"},  # ["a","b"]
+        {"cursor": "WyJ6enoiLDFd", "sort": "created_at"},  # ["zzz",1]
+        {"cursor": "W3RydWVd", "sort": "name"},  # [true]
+        {"cursor": "WyJ4IiwxZTQwMF0", "sort": "-name"},  # ["x",1e400]
+        {"cf_x": "\x00"},
+    ],
+)
+def test_forged_input_never_fails_the_list(alice_client, person, params):
+    assert alice_client.get(reverse("clients:list"), params).status_code == 200
+
+
+def test_forged_ids_in_posts_are_ignored(helen_client, person):
+    for data in ({"ids": ["²", "9" * 30], "owner": "²"}, {"ids": [person.pk], "owner": "9" * 30}):
+        assert helen_client.post(reverse("clients:reassign"), data).status_code == 302
+    person.refresh_from_db()
+    assert person.owner.username == "alice"
+    url = reverse("clients:create", args=["person"]) + "?company=²"
+    assert helen_client.get(url).status_code == 200
+
+
+def test_custom_number_overflow_is_a_field_error(alice):
+    from django.core.exceptions import ValidationError
+
+    CustomField.objects.create(key="income2", label="Доход", type="number")
+    with pytest.raises(ValidationError) as caught:
+        services.create_client(alice, "person", {"last_name": "X"}, custom={"income2": "1e400"})
+    assert "custom.income2" in caught.value.message_dict
