@@ -363,7 +363,11 @@ def recompute_completeness(kind: str, batch: int = 2000) -> int:
         if not ids:
             return done
         for client in Client.objects.filter(pk__in=ids).prefetch_related("tags"):
-            staff = client.staff.count() if "staff" in table else 0
+            staff = (
+                client.staff.filter(person__deleted_at__isnull=True).count()
+                if "staff" in table
+                else 0
+            )
             value = completeness.score(client, table, tags=client.tags.all(), staff=staff)
             if value != client.completeness:
                 Client.objects.filter(pk=client.pk).update(completeness=value)

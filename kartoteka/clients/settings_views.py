@@ -30,7 +30,7 @@ class CustomFieldForm(forms.ModelForm):
 
     class Meta:
         model = CustomField
-        fields = ["label", "key", "type", "applies_to", "required", "position"]
+        fields = ["label", "key", "type", "applies_to", "required", "sensitive", "position"]
 
     def clean(self) -> dict:
         data = super().clean() or {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,14 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _canonical_ip(ip: str | None) -> str | None:
+    """The address as the database stores it (IPv6 compressed), so the hash still matches."""
+    try:
+        return str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:
+        return None
+
+
 def record(
     actor: Any,
     action: str,
@@ -64,7 +73,7 @@ def record(
         if authenticated
         else str(details.pop("username", ""))[:150],
         details=json.loads(json.dumps(details, default=str)),
-        ip=_ip.get(),
+        ip=_canonical_ip(_ip.get()),
     )
     with transaction.atomic():
         if connection.vendor == "postgresql":

@@ -72,7 +72,7 @@ def _equal(key: str, value: Any) -> Q:
 
 def _nullable(queryset: QuerySet[M], key: str) -> bool:
     try:
-        return bool(queryset.model._meta.get_field(key).null)
+        return bool(getattr(queryset.model._meta.get_field(key), "null", True))
     except FieldDoesNotExist:
         return True  # an annotation, such as a custom field's value
 

@@ -57,7 +57,7 @@ def test_export_own_clients_as_csv_with_formulas_neutralised(alice_client, alice
 def test_xlsx_export(alice_client, clients):
     alice_client.post(reverse("export_new"), {"query": "", "format": "xlsx"})
     response = alice_client.get(reverse("export_download", args=[Export.objects.get().pk]))
-    assert response.status_code == 200 and response.content.startswith(b"PK")
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"PK")
 
 
 def test_hidden_fields_are_not_exported(client, db, clients):
