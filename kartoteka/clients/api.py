@@ -5,7 +5,7 @@ Both routers are built by one factory; they differ only in the kind and the body
 """
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -404,7 +404,7 @@ clients = Router(tags=["clients"])
 class ReassignIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(min_length=1, max_length=10_000)
+    ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(min_length=1, max_length=10_000)
     owner_id: int | None = Field(None, ge=1, le=2**62)
 
 

@@ -23,7 +23,7 @@ MAX_BATCH = 10_000
 
 def reassign_clients(actor: User, ids: Iterable[int], owner: User | None) -> int:
     """Give the clients `ids` to `owner`; refuses the whole batch if any id may not be touched."""
-    wanted = sorted({int(i) for i in ids})
+    wanted = sorted({int(i) for i in ids if 0 < int(i) < 2**63})
     if not wanted or len(wanted) > MAX_BATCH:
         raise ValidationError({"ids": [_("Choose from 1 to %(n)d clients.") % {"n": MAX_BATCH}]})
     if owner is not None and not owner.is_active:

@@ -90,3 +90,8 @@ def test_owner_change_is_judged_on_the_current_owner(alice, bob, carol, helen):
         services.update_client(helen, mine, mine.version, {"owner": carol})
     services.update_client(helen, mine, mine.version, {"owner": bob})
     assert Client.objects.get(pk=mine.pk).owner == bob
+
+
+def test_api_reassign_refuses_ids_out_of_range(helen, bob, clients):
+    response = Api(helen).post("/clients/reassign", {"ids": [2**63], "owner_id": bob.pk})
+    assert response.status_code == 422
