@@ -178,6 +178,12 @@ def erase_client(actor: User | None, client: Client, reason: str = "") -> None:
         locked.save()
         Interaction.all_objects.filter(client=locked).update(subject="", summary="", result="")
         locked.events.update(changes={})
+        # Link rows on the companies (or people) at the other end name this client too.
+        side = "person_id" if locked.is_person else "company_id"
+        ClientEvent.objects.filter(
+            verb__in=[ClientEvent.Verb.LINKED, ClientEvent.Verb.UNLINKED],
+            **{f"changes__{side}": locked.pk},
+        ).update(changes={})
         ClientEvent.objects.create(client=locked, actor=actor, verb=ClientEvent.Verb.ERASED)
         audit.record(actor, "erase", locked, reason=reason[:500])
 

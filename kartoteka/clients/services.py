@@ -283,7 +283,7 @@ def trash_client(actor: User | None, client: Client) -> None:
         updated = Client.objects.filter(pk=client.pk).update(deleted_at=timezone.now())
         if updated:
             ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.DELETED)
-            audit.record(actor, "delete", client, name=client.name)
+            audit.record(actor, "delete", client)
 
 
 def restore_client(actor: User | None, client: Client) -> None:
@@ -293,7 +293,18 @@ def restore_client(actor: User | None, client: Client) -> None:
         )
         if updated:
             ClientEvent.objects.create(client=client, actor=actor, verb=ClientEvent.Verb.RESTORED)
-            audit.record(actor, "restore", client, name=client.name)
+            audit.record(actor, "restore", client)
+
+
+def _link_change(job: Employment) -> dict[str, Any]:
+    """A link's history row; the ids let erasure find the rows that name a person."""
+    return {
+        "company": job.company.name,
+        "person": job.person.name,
+        "role": job.role,
+        "company_id": job.company_id,
+        "person_id": job.person_id,
+    }
 
 
 def link_person(
@@ -318,7 +329,7 @@ def link_person(
         if not created and job.position != position.strip():
             job.position = position.strip()
             job.save(update_fields=["position", "updated_at"])
-        change = {"company": company.name, "person": person.name, "role": job.role}
+        change = _link_change(job)
         for client in (person, company):
             ClientEvent.objects.create(
                 client=client, actor=actor, verb=ClientEvent.Verb.LINKED, changes=change
@@ -329,11 +340,7 @@ def link_person(
 
 def unlink_person(actor: User | None, job: Employment) -> None:
     with transaction.atomic():
-        change = {
-            "company": job.company.name,
-            "person": job.person.name,
-            "role": job.role,
-        }
+        change = _link_change(job)
         job.delete()
         for client in (job.person, job.company):
             ClientEvent.objects.create(

@@ -73,8 +73,13 @@ def test_subject_request_is_for_administrators(client, carol, helen, person):
         assert response.status_code == 403
 
 
-def test_erasure_removes_identity_everywhere_and_keeps_amounts(person, admin):
+def test_erasure_removes_identity_everywhere_and_keeps_amounts(person, admin, alice):
+    company = services.create_client(alice, "company", {"company_name": "Ромашка"})
+    services.link_person(alice, person, company, "director")
     privacy.erase_client(admin, person, "request of the person")
+    assert "Рябов" not in json.dumps(
+        list(company.events.values_list("changes", flat=True)), ensure_ascii=False
+    )
     person.refresh_from_db()
     assert person.erased_at is not None
     assert (person.first_name, person.middle_name, person.passport, person.primary_phone) == (
