@@ -18,7 +18,7 @@ from kartoteka.accounts import services
 from kartoteka.accounts.models import Grant, Role, Team, User
 from kartoteka.accounts.roles import ACTIONS, FIELD_GROUPS, KINDS
 from kartoteka.core import permissions
-from kartoteka.core.forms import StyledForm, add_service_errors
+from kartoteka.core.forms import StyledForm, add_service_errors, lookups
 from kartoteka.core.models import AuditEntry
 from kartoteka.core.pagination import BadCursor, keyset_page
 from kartoteka.core.permissions import Action
@@ -213,18 +213,16 @@ class AuditFilter(StyledForm):
     )
 
     def conditions(self) -> Q:
-        data, q = self.cleaned_data, Q()
-        if data.get("user"):
-            q &= Q(actor_name=data["user"])
-        if data.get("action"):
-            q &= Q(action=data["action"])
-        if data.get("target"):
-            q &= Q(target_id=data["target"])
-        if data.get("since"):
-            q &= Q(at__date__gte=data["since"])
-        if data.get("until"):
-            q &= Q(at__date__lte=data["until"])
-        return q
+        return lookups(
+            self.cleaned_data,
+            {
+                "user": "actor_name",
+                "action": "action",
+                "target": "target_id",
+                "since": "at__date__gte",
+                "until": "at__date__lte",
+            },
+        )
 
 
 @require_GET

@@ -10,13 +10,14 @@ from django import forms
 from django.db.models import FloatField, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.accounts.models import User
 from kartoteka.clients import field_rules, search
 from kartoteka.clients.models import Client, CustomField, Employment, Tag
 from kartoteka.core import permissions
-from kartoteka.core.forms import parse_id, style
+from kartoteka.core.forms import lookups, parse_id, style
 from kartoteka.core.pagination import Page, keyset_page
 from kartoteka.core.permissions import Action, AnyUser
 
@@ -52,6 +53,19 @@ def visible_columns(hidden: set[str]) -> dict[str, Any]:
 
 def visible_clients(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Client]:
     return permissions.scope(user, action, Client.objects.all())
+
+
+# Filter field -> ORM lookup, for the filters that are a plain comparison.
+SIMPLE_FILTERS = {
+    "kind": "kind",
+    "stage": "stage",
+    "source": "source",
+    "completeness_below": "completeness__lt",
+    "created_from": "created_at__date__gte",
+    "created_to": "created_at__date__lte",
+    "contact_from": "last_contact_at__date__gte",
+    "contact_to": "last_contact_at__date__lte",
+}
 
 
 class ClientFilter(forms.Form):
@@ -119,13 +133,7 @@ class ClientFilter(forms.Form):
         return queryset
 
     def _conditions(self, data: dict[str, Any]) -> Q:
-        from django.utils import timezone
-
-        q = Q()
-        simple = {"kind": "kind", "stage": "stage", "source": "source"}
-        for name, column in simple.items():
-            if data.get(name):
-                q &= Q(**{column: data[name]})
+        q = lookups(data, SIMPLE_FILTERS)
         owner = data.get("owner")
         if owner == "me":
             q &= Q(owner=self.user)
@@ -135,16 +143,6 @@ class ClientFilter(forms.Form):
             q &= Q(owner_id=parse_id(owner))
         if data.get("tag"):
             q &= Q(tags__in=Tag.objects.filter(name=data["tag"]))
-        if data.get("completeness_below") is not None:
-            q &= Q(completeness__lt=data["completeness_below"])
-        if data.get("created_from"):
-            q &= Q(created_at__date__gte=data["created_from"])
-        if data.get("created_to"):
-            q &= Q(created_at__date__lte=data["created_to"])
-        if data.get("contact_from"):
-            q &= Q(last_contact_at__date__gte=data["contact_from"])
-        if data.get("contact_to"):
-            q &= Q(last_contact_at__date__lte=data["contact_to"])
         if data.get("no_contact_days"):
             since = timezone.now() - dt.timedelta(days=data["no_contact_days"])
             q &= Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from kartoteka.core.errors import field_errors
 
@@ -56,3 +57,13 @@ def parse_id(value: object) -> int | None:
 def clean_text(value: str, limit: int) -> str:
     """Free text from a raw POST value: NUL removed (PostgreSQL cannot store it), cut to size."""
     return value.replace("\x00", "")[:limit]
+
+
+def lookups(data: dict[str, Any], mapping: dict[str, str]) -> Q:
+    """AND of `lookup=value` per filled form field; the lookups are ours, never the request's."""
+    condition = Q()
+    for name, lookup in mapping.items():
+        value = data.get(name)
+        if value not in (None, ""):
+            condition &= Q(**{lookup: value})
+    return condition
