@@ -303,3 +303,24 @@ def test_search_does_not_reveal_hidden_contacts(db: Any) -> None:
     assert [
         r.last_name for r in browser.get(reverse("clients:list"), {"q": "тайн"}).context["rows"]
     ] == ["Тайный"]
+
+
+def test_filters_and_sorts_on_hidden_fields_are_no_oracle(db: Any) -> None:
+    """Filtering or sorting by a field the role may not see changes nothing the viewer gets."""
+    from kartoteka.clients.models import CustomField
+
+    CustomField.objects.create(key="salary", label="Зарплата", type="number", sensitive=True)
+    analyst = User.objects.create_user("ann", role=Role.objects.get(code="analyst"))
+    for i, salary in enumerate((100, 900)):
+        services.create_client(
+            None, "person", {"last_name": f"Клиент{i}"}, custom={"salary": salary}
+        )
+    browser = Browser()
+    browser.force_login(analyst)
+    everyone = browser.get(reverse("clients:list")).context["rows"]
+    filtered = browser.get(reverse("clients:list"), {"cf_salary": "900"}).context["rows"]
+    assert [r.pk for r in filtered] == [r.pk for r in everyone]
+    refused = browser.get(reverse("clients:list"), {"sort": "-custom.salary"})
+    assert "Cannot sort by" in refused.text and list(refused.context["rows"]) == []
+    page = browser.get(reverse("clients:list"), {"col": ["name", "custom.salary"]})
+    assert "Зарплата" not in page.text
