@@ -25,7 +25,6 @@ from kartoteka.clients.schemas import (
     Message,
     Strict,
     UserOut,
-    actor,
     enum,
     field_error,
     user_out,
@@ -33,6 +32,7 @@ from kartoteka.clients.schemas import (
 )
 from kartoteka.core.pagination import Page, keyset_page
 from kartoteka.core.permissions import Action, get_or_404, require
+from kartoteka.core.views import actor
 
 router = Router(tags=["interactions"])
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)

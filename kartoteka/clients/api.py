@@ -37,7 +37,6 @@ from kartoteka.clients.schemas import (
     PersonPatch,
     StaffIn,
     StaleOut,
-    actor,
     client_out,
     field_error,
     link_out,
@@ -45,6 +44,7 @@ from kartoteka.clients.schemas import (
 )
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.permissions import Action, can, get_or_404, require, scope
+from kartoteka.core.views import actor
 
 ETAG_RE = re.compile(r'^(?:W/)?(?P<q>"?)(?P<version>\d{1,10})(?P=q)$')
 NOT_FIELDS = {"phones", "emails", "tags", "custom", "owner_id", "version"}

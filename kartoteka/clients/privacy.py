@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -86,18 +85,10 @@ def may_contact(client: Client, channel: str, purpose: str = Consent.Purpose.MAR
     return bool(latest and latest.granted and client.erased_at is None)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
 def subject_data(client: Client) -> dict[str, Any]:
     """Everything Kartoteka stores about a client, for a subject access request."""
     fields = ["kind", "name", *derived.editable_fields(client.kind), "created_at", "updated_at"]
-    card = {f: _plain(getattr(client, f"{f}_id" if f == "owner" else f)) for f in fields}
+    card = {f: derived.plain(getattr(client, f"{f}_id" if f == "owner" else f)) for f in fields}
     jobs = Employment.objects.filter(person=client) | Employment.objects.filter(company=client)
     return {
         "client": {**card, "id": client.pk, "custom": client.custom},
@@ -120,18 +111,18 @@ def subject_data(client: Client) -> dict[str, Any]:
                 "channel": c.channel,
                 "purpose": c.purpose,
                 "granted": c.granted,
-                "at": _plain(c.recorded_at),
+                "at": derived.plain(c.recorded_at),
                 "source": c.source,
                 "text_version": c.text_version,
             }
             for c in client.consents.order_by("recorded_at", "id")
         ],
         "interactions": [
-            {f: _plain(getattr(i, f)) for f in INTERACTION_FIELDS}
+            {f: derived.plain(getattr(i, f)) for f in INTERACTION_FIELDS}
             for i in Interaction.all_objects.filter(client=client).order_by("occurred_at", "id")
         ],
         "history": [
-            {"at": _plain(e.at), "verb": e.verb, "changes": e.changes}
+            {"at": derived.plain(e.at), "verb": e.verb, "changes": e.changes}
             for e in client.events.order_by("at", "id")
         ],
     }

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.errors import ValidationError as NinjaValidationError
@@ -45,15 +43,10 @@ def with_cursor(fetch: Callable[[], T]) -> T:
     """Run a keyset read; a cursor that is garbage or forged becomes a 422 naming `cursor`."""
     try:
         return fetch()
-    except (BadCursor, ValidationError, ValueError, TypeError, OverflowError):
+    except BadCursor:
         raise field_error(
             ["query", "cursor"], _("This cursor is not valid; start from the first page.")
         ) from None
-
-
-def actor(request: HttpRequest) -> User:
-    """The user the bearer token belongs to (the API authenticates every operation)."""
-    return cast(User, request.user)
 
 
 def has_nul(value: Any) -> bool:
