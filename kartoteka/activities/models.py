@@ -80,6 +80,12 @@ class Interaction(TimeStamped, SoftDeletable):
         indexes = [
             models.Index(fields=["client", "-occurred_at", "-id"], name="interaction_timeline"),
             models.Index(fields=["author", "-occurred_at"], name="interaction_author"),
+            # The API's list of all interactions, newest first, pages along this index.
+            models.Index(
+                fields=["-occurred_at", "-id"],
+                name="interaction_recent",
+                condition=Q(deleted_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
