@@ -96,6 +96,9 @@ def _phone_as_typed(e164: str) -> str:
     return f"8 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}"
 
 
+INTERACTIONS = "/api/v1/interactions?limit=50"
+
+
 def pages(state: State, owners: list[int], n: int) -> list[Page]:
     rows = samples(n)
     base = url_for("clients:list", "/clients/")
@@ -125,6 +128,7 @@ def pages(state: State, owners: list[int], n: int) -> list[Page]:
             [q(r["primary_email"].split("@")[0]) for r in rows],
         ),
         Page("card", "card, 1,000 interactions", 100, [card]),
+        Page("api_interactions", "API: interactions, newest first", 100, [INTERACTIONS]),
     ]
 
 
@@ -139,6 +143,7 @@ def manager_pages(manager: User, n: int) -> list[Page]:
             100,
             [f"{base}?{urlencode({'q': _name_part(r)})}" for r in rows],
         ),
+        Page("manager_api_interactions", "manager: API interactions", 100, [INTERACTIONS]),
     ]
 
 

@@ -18,6 +18,18 @@ import django
 EXIT_SIZE_MISMATCH = 3
 
 
+def _signed_in(user: Any) -> Any:
+    """A client with a session for the pages and a bearer token for the API."""
+    from django.test import Client as HttpClient
+
+    from kartoteka.accounts.services import create_token
+
+    _token, key = create_token(user, "bench")
+    http = HttpClient(headers={"Authorization": f"Bearer {key}"})
+    http.force_login(user)
+    return http
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     parser.add_argument("--clients", type=int, required=True)
@@ -39,7 +51,6 @@ def _owner_scoped(state: Any) -> bool:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from django.test import Client as HttpClient
 
     from bench import pages
     from bench.prepare import prepare
@@ -51,15 +62,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         .values_list("id", flat=True)
     )
     before = os.getloadavg()
-    admin = HttpClient()
-    admin.force_login(state.admin)
+    admin = _signed_in(state.admin)
     results = [
         pages.measure(admin, p, args.requests) for p in pages.pages(state, owners, args.requests)
     ]
     scoped = _owner_scoped(state)
     if scoped:
-        manager = HttpClient()
-        manager.force_login(state.manager)
+        manager = _signed_in(state.manager)
         for page in pages.manager_pages(state.manager, args.requests):
             results.append(pages.measure(manager, page, args.requests))
     return {

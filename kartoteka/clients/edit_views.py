@@ -85,7 +85,7 @@ def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpRespons
     phone_set = styled_formset(PhoneFormSet(data, prefix="phone", initial=initial_phones))
     email_set = styled_formset(EmailFormSet(data, prefix="email", initial=initial_emails))
     job_form = JobForm(data, prefix="job", initial={"company": request.GET.get("company")})
-    company = _company_for_job(request, job_form) if kind == Client.Kind.PERSON else None
+    company = _company_for_job(request) if kind == Client.Kind.PERSON else None
     stale = False
     # The job fields are on the page only when the person is created from a company's card.
     parts = (form, phone_set, email_set, job_form) if company else (form, phone_set, email_set)
@@ -128,7 +128,7 @@ def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpRespons
     return render(request, "clients/edit.html", context, status=status)
 
 
-def _company_for_job(request: HttpRequest, job_form: JobForm) -> Client | None:
+def _company_for_job(request: HttpRequest) -> Client | None:
     company_id = parse_id(request.POST.get("job-company") or request.GET.get("company"))
     if company_id is None:
         return None

@@ -43,7 +43,9 @@ def reassign_clients(actor: User, ids: Iterable[int], owner: User | None) -> int
             raise ValidationError(
                 {"ids": [_("You may not reassign these clients: %(ids)s.") % {"ids": shown}]}
             )
-        moving = [pk for pk, old in found if old != (owner.pk if owner else None)]
+        new_id = owner.pk if owner else None
+        changing = [(pk, old) for pk, old in found if old != new_id]
+        moving = [pk for pk, _old in changing]
         Client.objects.filter(pk__in=moving).update(owner=owner, version=F("version") + 1)
         new_name = str(owner) if owner else ""
         names = {
@@ -56,10 +58,11 @@ def reassign_clients(actor: User, ids: Iterable[int], owner: User | None) -> int
                 verb=ClientEvent.Verb.UPDATED,
                 changes={"owner": [names.get(old, "") if old else "", new_name]},
             )
-            for pk, old in found
-            if pk in moving
+            for pk, old in changing
         )
-        for client in Client.objects.filter(pk__in=moving):
-            services.refresh_client(client)  # completeness may count the owner
+        # Completeness counts only whether there is an owner: recompute where that flips.
+        flips = [pk for pk, old in changing if (old is None) != (new_id is None)]
+        for client in Client.objects.filter(pk__in=flips):
+            services.refresh_client(client)
         audit.record(actor, "reassign", kind="client", target_id="", ids=moving, owner=new_name)
     return len(moving)

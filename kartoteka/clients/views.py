@@ -18,7 +18,7 @@ from kartoteka.activities import queries as timeline_queries
 from kartoteka.activities.forms import InteractionForm, QuickCallForm, QuickNoteForm, TimelineFilter
 from kartoteka.activities.models import Interaction
 from kartoteka.clients import field_rules, queries
-from kartoteka.clients.forms import ConsentForm, LinkForm, SavedViewForm
+from kartoteka.clients.forms import ConsentForm, LinkForm
 from kartoteka.clients.models import (
     Client,
     ClientEvent,
@@ -95,7 +95,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "all_columns": _all_columns(form.custom_fields, form.hidden),
         "owners": User.objects.filter(is_active=True).order_by("first_name", "username"),
         "saved_views": SavedView.objects.filter(user=actor(request)),
-        "save_form": SavedViewForm(),
         "query": _without(request.GET, "cursor"),
         "sorts": _sorts(form.custom_fields),
         "can_reassign": permissions.scope_of(actor(request), "client", Action.REASSIGN) > 0,
