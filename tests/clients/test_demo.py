@@ -109,11 +109,11 @@ def test_running_twice_adds_rows_without_id_clashes(admin):
 
 def test_bulk_path_rebuilds_the_search_index_and_restores_triggers_and_indexes(admin):
     demo.load(10, seed=2, now=NOW)
-    indexes = demo.secondary_indexes()
+    indexes = demo.demo_indexes()
 
     demo.load(30, seed=9, now=NOW, bulk_threshold=1, chunk_size=7)
 
-    assert demo.secondary_indexes() == indexes
+    assert demo.demo_indexes() == indexes
     assert Client.objects.count() == 40
     loaded = Client.objects.order_by("-id").first()
     assert loaded is not None and loaded in search(
