@@ -67,6 +67,7 @@ class InteractionPatch(Strict):
     result: str | None = Field(None, max_length=200)
     amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)
     currency: str | None = Field(None, max_length=3)
+    number: str | None = Field(None, max_length=60, description="An order's or invoice's number.")
     items: list[dict[str, str | int | float | None]] | None = Field(None, max_length=500)
     complaint_status: str | None = Field(
         None, max_length=12, json_schema_extra=enum(["", *Interaction.ComplaintStatus.values])
@@ -98,6 +99,7 @@ class InteractionOut(Schema):
     result: str
     amount: str | None = Field(description="A decimal number as a string.")
     currency: str
+    number: str
     items: list[dict[str, Any]]
     complaint_status: str
     created_at: dt.datetime
@@ -133,6 +135,7 @@ OUT_FIELDS = (
     "duration_seconds",
     "result",
     "currency",
+    "number",
     "items",
     "complaint_status",
     "created_at",

@@ -69,6 +69,8 @@ class Interaction(TimeStamped, SoftDeletable):
         validators=[MinValueValidator(0)],
     )
     currency = models.CharField(_("currency"), max_length=3, blank=True)
+    # An order's or invoice's number in the accounting system it came from.
+    number = models.CharField(_("document number"), max_length=60, blank=True)
     items = models.JSONField(_("items"), default=list, blank=True)
     complaint_status = models.CharField(
         _("complaint status"), max_length=12, choices=ComplaintStatus.choices, blank=True

@@ -29,6 +29,7 @@ FIELDS = (
     "currency",
     "items",
     "complaint_status",
+    "number",
 )
 # Currencies accepted for amounts (ISO 4217); extend as the business needs.
 CURRENCIES = {"RUB", "USD", "EUR", "CNY", "KZT", "BYN", "UZS", "AMD", "GBP", "TRY", "AED"}

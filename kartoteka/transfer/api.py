@@ -22,7 +22,10 @@ class ExportIn(Schema):
     query: str = Field(
         "", max_length=2000, description="The list's filters as a query string: owner=me&stage=lead"
     )
-    format: str = Field(pattern="^(csv|xlsx)$")
+    format: str = Field(
+        pattern="^(csv|xlsx|vcf)$",
+        description="csv, xlsx, or vcf: one vCard 3.0 per person; companies are left out",
+    )
 
 
 class ExportOut(Schema):
@@ -38,7 +41,10 @@ def _out(export: Export) -> dict[str, Any]:
 
 @router.post("", response={201: ExportOut}, summary="Ask for an export of the client list")
 def create(request: HttpRequest, payload: ExportIn) -> tuple[int, dict[str, Any]]:
-    """Within the daily limit the export is approved at once; over it, it waits for a head."""
+    """Within the daily limit the export is approved at once; over it, it waits for a head.
+
+    `rows` counts what the file will hold: for a vCard export, the persons of the list only.
+    """
     return 201, _out(services.request_export(actor(request), payload.query, payload.format))
 
 
@@ -49,6 +55,7 @@ def read(request: HttpRequest, pk: int) -> dict[str, Any]:
 
 @router.get("/{pk}/download", summary="Download an approved export (once)")
 def download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """CSV, XLSX, or vCard (text/vcard) with fields the role may not see left out."""
     export = get_object_or_404(Export, pk=pk, user=actor(request))
     header, rows = services.download(actor(request), export)
     return file_response(export.format, f"clients-{export.pk}", header, rows)

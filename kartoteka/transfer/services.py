@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum, prefetch_related_objects
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import Team, User
-from kartoteka.clients.models import Client
+from kartoteka.clients.models import Client, Employment
 from kartoteka.clients.queries import (
     ClientFilter,
     only_columns,
@@ -30,9 +31,11 @@ from kartoteka.core.forms import clean_text
 from kartoteka.core.models import Notification
 from kartoteka.core.permissions import Action, Denied, Scope
 from kartoteka.transfer.models import Export
+from kartoteka.transfer.vcard import Card
 
 NEAR_LIMIT = 0.8
 UNLIMITED = 10**9
+CHUNK = 2000
 
 
 def daily_limit(user: User) -> int:
@@ -58,11 +61,14 @@ def _form(user: User, query: str) -> ClientFilter:
     return form
 
 
-def rows_of(user: User, form: ClientFilter) -> QuerySet[Client]:
+def rows_of(user: User, form: ClientFilter, fmt: str = Export.Format.CSV) -> QuerySet[Client]:
+    """The clients an export of the list holds: for a vCard export, only its persons."""
     queryset = form.apply(visible_clients(user, Action.EXPORT))
     if form.cleaned_data.get("q"):
         found = search_visible(queryset, form.cleaned_data["q"], form.hidden)
         queryset = Client.objects.filter(pk__in=found.values("pk"))
+    if fmt == Export.Format.VCF:
+        queryset = queryset.filter(kind=Client.Kind.PERSON)
     return queryset.order_by("pk")
 
 
@@ -71,9 +77,11 @@ def request_export(user: User, query: str, fmt: str) -> Export:
     if permissions.scope_of(user, "client", Action.EXPORT) is Scope.NONE:
         raise Denied(Action.EXPORT)
     if fmt not in Export.Format.values:
-        raise ValidationError({"format": [_("Choose CSV or XLSX.")]})
+        raise ValidationError({"format": [_("Choose CSV, XLSX or vCard.")]})
     query = clean_text(query, 2000)
-    count = rows_of(user, _form(user, query)).count()
+    count = rows_of(user, _form(user, query), fmt).count()
+    if count == 0 and fmt == Export.Format.VCF:
+        raise ValidationError({"query": [_("Nothing to export: no persons match.")]})
     if count == 0:
         raise ValidationError({"query": [_("Nothing to export: no clients match.")]})
     limit, used = daily_limit(user), used_today(user)
@@ -177,19 +185,13 @@ def _cell(client: Client, column: str) -> Any:
     return values[column]()
 
 
-def download(user: User, export: Export) -> tuple[list[str], Iterator[list[Any]]]:
-    """The header and the rows of an approved export; marks it downloaded and audits it."""
+def _begin_download(user: User, export: Export) -> ClientFilter:
+    """Check that `export` may be downloaded now, mark it downloaded and audit it."""
     if export.user_id != user.pk or export.status != Export.Status.APPROVED:
         raise Denied(Action.EXPORT)
     if export.created_at < timezone.now() - dt.timedelta(days=7):
         raise ValidationError({"export": [_("This export has expired; ask for it again.")]})
     form = _form(user, export.query)
-    columns = columns_for(user, export.query)
-    keys = [c for c, _label in columns]
-    # No more rows than were counted (and approved) when the export was asked for.
-    rows = only_columns(rows_of(user, form), keys)[: export.rows]
-    if "tags" in keys:
-        rows = rows.prefetch_related("tags")
     Export.objects.filter(pk=export.pk).update(status=Export.Status.DONE)
     audit.record(
         user,
@@ -200,12 +202,94 @@ def download(user: User, export: Export) -> tuple[list[str], Iterator[list[Any]]
         query=export.query,
         format=export.format,
     )
+    return form
+
+
+def download(user: User, export: Export) -> tuple[list[str], Iterator[Any]]:
+    """The header and the rows of an approved export; marks it downloaded and audits it.
+
+    The rows of a vCard export are vcard.Card objects (and the header is empty).
+    """
+    if export.format == Export.Format.VCF:
+        return [], download_cards(user, export)
+    form = _begin_download(user, export)
+    columns = columns_for(user, export.query)
+    keys = [c for c, _label in columns]
+    # No more rows than were counted (and approved) when the export was asked for.
+    rows = only_columns(rows_of(user, form), keys)[: export.rows]
+    if "tags" in keys:
+        rows = rows.prefetch_related("tags")
 
     def produce() -> Iterator[list[Any]]:
-        for client in rows.iterator(chunk_size=2000):
+        for client in rows.iterator(chunk_size=CHUNK):
             yield [_cell(client, c) for c in keys]
 
     return [label for _c, label in columns], produce()
+
+
+def download_cards(user: User, export: Export) -> Iterator[Card]:
+    """The persons of an approved vCard export, as cards; marks it downloaded.
+
+    Fields the user's role may not see are left out. Phones, e-mails and current jobs are read
+    a chunk of persons at a time, and a job's company is named only if the user may see it.
+    """
+    if export.format != Export.Format.VCF:
+        raise ValueError("only a vCard export is read as cards")
+    form = _begin_download(user, export)
+    hidden = form.hidden
+    fields = ["id", "kind", "name", "last_name", "first_name", "middle_name", "birthday"]
+    fields += ["description", *(["address"] if "address" not in hidden else [])]
+    persons = rows_of(user, form, export.format).only(*fields)[: export.rows]
+    lookups: list[str | Prefetch[Any]] = [
+        *(["phones"] if "phones" not in hidden else []),
+        *(["emails"] if "emails" not in hidden else []),
+        Prefetch(
+            "jobs",
+            queryset=Employment.objects.filter(is_current=True)
+            .select_related("company")
+            .only("person_id", "position", "company__name"),
+            to_attr="current_jobs",
+        ),
+    ]
+
+    def produce() -> Iterator[Card]:
+        found = persons.iterator(chunk_size=CHUNK)
+        while chunk := list(islice(found, CHUNK)):
+            prefetch_related_objects(chunk, *lookups)
+            # Checked by id, as links_of does: a subquery over every visible client is slow.
+            companies = {job.company_id for p in chunk for job in _jobs(p)}
+            shown = set(
+                visible_clients(user).filter(pk__in=companies).values_list("pk", flat=True)
+                if companies
+                else []
+            )
+            for person in chunk:
+                yield _card(person, hidden, shown)
+
+    return produce()
+
+
+def _jobs(person: Client) -> list[Employment]:
+    jobs: list[Employment] = getattr(person, "current_jobs", [])
+    return jobs
+
+
+def _card(person: Client, hidden: set[str], companies: set[int]) -> Card:
+    job = next((j for j in _jobs(person) if j.company_id in companies), None)
+    return Card(
+        uid=f"kartoteka-client-{person.pk}",
+        full_name=person.name or person.compose_name() or f"#{person.pk}",
+        last_name=person.last_name,
+        first_name=person.first_name,
+        middle_name=person.middle_name,
+        phones=[] if "phones" in hidden else [(p.kind, p.e164) for p in person.phones.all()],
+        emails=[] if "emails" in hidden else [e.email for e in person.emails.all()],
+        org=job.company.name if job else "",
+        title=job.position if job else "",
+        birthday=person.birthday,
+        address="" if "address" in hidden else person.address,
+        note=person.description,
+    )
 
 
 def history(user: User) -> QuerySet[Export]:

@@ -1,4 +1,4 @@
-"""CSV and XLSX writers that neutralise spreadsheet formulas in every cell."""
+"""CSV and XLSX writers that neutralise spreadsheet formulas in every cell; vCard in vcard.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import IO, Any
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+
+from kartoteka.transfer.vcard import vcard_response
 
 # A cell starting with one of these is a formula to Excel and LibreOffice (CVE-2022-38844 class).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -49,11 +51,14 @@ def xlsx_file(header: list[str], rows: Iterable[list[Any]]) -> IO[bytes]:
     return target
 
 
-def file_response(
-    fmt: str, name: str, header: list[str], rows: Iterable[list[Any]]
-) -> HttpResponseBase:
-    """The export as a download: CSV streamed row by row, XLSX built in constant memory."""
+def file_response(fmt: str, name: str, header: list[str], rows: Iterable[Any]) -> HttpResponseBase:
+    """The export as a download: CSV streamed row by row, XLSX built in constant memory.
+
+    For "vcf" the rows are vcard.Card objects, streamed one card at a time.
+    """
     response: HttpResponseBase
+    if fmt == "vcf":
+        return vcard_response(name, rows)
     if fmt == "xlsx":
         response = FileResponse(
             xlsx_file(header, rows),
