@@ -239,6 +239,9 @@ def _register_routers() -> None:
     from kartoteka.transfer.api import router as exports
 
     api.add_router("/exports", exports)
+    from kartoteka.transfer.import_api import router as imports
+
+    api.add_router("/imports", imports)
 
 
 _register_routers()

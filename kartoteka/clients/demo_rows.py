@@ -309,13 +309,12 @@ class Generator:
             else ""
         )
         result = r.choice(w.RESULTS) if kind == "call" else ""
-        subject = r.choice(w.SUBJECTS[kind]) + (
-            f" № {r.randint(1000, 99999)}" if kind == "purchase" else ""
-        )
+        subject = r.choice(w.SUBJECTS[kind])
+        number = str(r.randint(1000, 99999)) if kind == "purchase" else ""
         when, channel = self.ts(at), r.choice(w.CHANNELS[kind])
         # fmt: off
         return (when, when, None, client_id, kind, when, author, channel, subject, "", direction,
-                duration, result, amount, currency, items, status)
+                duration, result, amount, currency, items, status, number)
         # fmt: on
 
     def client_row(

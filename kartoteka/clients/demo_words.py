@@ -168,6 +168,6 @@ TAG_COLS = ("client_id", "tag_id")
 INTERACTION_COLS = tuple(
     words(
         "created_at updated_at deleted_at client_id kind occurred_at author_id channel subject",
-        "summary direction duration_seconds result amount currency items complaint_status",
+        "summary direction duration_seconds result amount currency items complaint_status number",
     )
 )

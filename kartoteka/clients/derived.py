@@ -9,7 +9,8 @@ from typing import Any
 from kartoteka.clients import completeness
 from kartoteka.clients.models import Client
 
-PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birthday", "passport", "income")
+# A person's INN is their individual taxpayer number (12 digits): sole traders, self-employed.
+PERSON_FIELDS = ("last_name", "first_name", "middle_name", "inn", "birthday", "passport", "income")
 COMPANY_FIELDS = ("company_name", "legal_form", "inn", "kpp", "ogrn", "company_day", "website")
 # Fields that hold NULL, not "", when empty.
 NULLABLE_FIELDS = {"birthday", "company_day", "owner", "income"}

@@ -61,7 +61,7 @@ class ClientForm(forms.ModelForm):
         self.kind = kind
         person = kind == Client.Kind.PERSON
         drop = (
-            ("legal_form", "company_name", "inn", "kpp", "ogrn", "company_day", "website")
+            ("legal_form", "company_name", "kpp", "ogrn", "company_day", "website")
             if person
             else ("last_name", "first_name", "middle_name", "birthday", "passport", "income")
         )

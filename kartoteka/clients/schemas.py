@@ -125,6 +125,7 @@ class PersonIn(ClientIn):
     last_name: str | None = Field(None, max_length=100)
     first_name: str | None = Field(None, max_length=100)
     middle_name: str | None = Field(None, max_length=100)
+    inn: str | None = Field(None, max_length=12, description="The individual taxpayer number.")
     birthday: dt.date | None = None
 
 

@@ -1,0 +1,243 @@
+"""Running an import: the whole file in one transaction, chunk by chunk, with live progress.
+
+One transaction makes an import atomic whatever happens: a rejected row in an all-or-nothing
+import, a dry run, a cancel or a killed process all leave the database as it was. Progress and
+the cancel request travel through small files beside the upload, because the job's own row
+cannot change visibly until the transaction ends (and SQLite has a single writer).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kartoteka.accounts.models import User
+from kartoteka.clients.bulk import bulk_mode, table
+from kartoteka.clients.models import Client, ClientEvent, Email, Employment, Phone
+from kartoteka.core import audit, permissions
+from kartoteka.core.permissions import Action, Denied, Scope
+from kartoteka.transfer import readers, rows
+from kartoteka.transfer.fields import CLIENT_KIND
+from kartoteka.transfer.load_clients import ClientLoader
+from kartoteka.transfer.load_interactions import InteractionLoader
+from kartoteka.transfer.models import ImportJob
+from kartoteka.transfer.outcome import Outcome
+
+CHUNK = 2000
+# From this many rows on, an import into a table no bigger than itself drops the secondary
+# indexes and builds them once at the end (the lookup indexes duplicates are matched on stay).
+BULK_ROWS = 100_000
+LOOKUP_INDEXES = ("client_inn", "clients_phone_e164", "clients_email_email")
+STALE_SECONDS = 120  # a running import whose progress is older than this was interrupted
+
+
+class Cancelled(Exception):
+    pass
+
+
+def job_dir(job: ImportJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports" / str(job.pk)
+
+
+def source_path(job: ImportJob) -> Path:
+    return job_dir(job) / "source"
+
+
+def rejected_path(job: ImportJob) -> Path:
+    return job_dir(job) / "rejected.jsonl"
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data))
+    os.replace(temporary, path)  # readers never see half a file
+
+
+def progress(job: ImportJob) -> dict[str, Any]:
+    """{"done", "total", "started", "at", "stale"} of a running import."""
+    try:
+        data = json.loads((job_dir(job) / "progress.json").read_text())
+    except (OSError, ValueError):
+        return {"done": 0, "total": job.rows or None, "stale": False}
+    data["stale"] = time.time() - data.get("at", 0) > STALE_SECONDS
+    done, total, spent = data.get("done", 0), data.get("total"), data["at"] - data["started"]
+    data["left"] = round(spent * (total - done) / done) if total and done else None
+    return data
+
+
+def request_cancel(job: ImportJob) -> None:
+    (job_dir(job) / "cancel").touch()
+
+
+def _count_rows(path: Path, fmt: str) -> int | None:
+    """Data rows, cheaply: newlines in a text file (an estimate when cells hold newlines)."""
+    if fmt not in ("csv", "vcf"):
+        return None
+    needle = b"\n" if fmt == "csv" else b"BEGIN:VCARD"
+    count = 0
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            count += block.upper().count(needle) if fmt == "vcf" else block.count(needle)
+    return max(count - 1, 1) if fmt == "csv" else max(count, 1)
+
+
+class Run:
+    """One pass over the file; `execute()` returns the outcome after commit or rollback."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        self.actor: User | None = job.user
+        self.dir = job_dir(job)
+        self.outcome = Outcome(on_reject=self._rejected)
+        self._rejected_file = rejected_path(job).open("w", encoding="utf-8")
+        self.started = time.time()
+
+    def _rejected(self, row: int, cells: list[Any], errors: list[tuple[str, str]]) -> None:
+        cells = [c if isinstance(c, str | int | float | None) else str(c) for c in cells]
+        line = {"row": row, "cells": cells, "errors": errors}
+        self._rejected_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def _report(self, total: int | None) -> None:
+        if (self.dir / "cancel").exists():
+            raise Cancelled
+        data = {"done": self.outcome.rows, "total": total, "started": self.started}
+        _write_json(self.dir / "progress.json", {**data, "at": time.time()})
+
+    def execute(self) -> Outcome:
+        try:
+            table_ = readers.open_table(source_path(self.job), self.job.filename)
+            total = _count_rows(source_path(self.job), table_.format)
+            self._check_rights()
+            with transaction.atomic():
+                self._load(table_, total)
+                keep = not self.job.dry_run and not (self.job.atomic and self.outcome.rejected)
+                if keep:
+                    self._finish()
+                else:
+                    transaction.set_rollback(True)
+        finally:
+            self._rejected_file.close()
+        return self.outcome
+
+    def _check_rights(self) -> None:
+        kind = "client" if self.job.entity in CLIENT_KIND else "interaction"
+        if permissions.scope_of(self.actor, kind, Action.CREATE) is Scope.NONE:
+            raise Denied(Action.CREATE)
+
+    def _load(self, table_: readers.Table, total: int | None) -> None:
+        ctx = rows.Context(self.job.entity, self.actor)
+        loader: ClientLoader | InteractionLoader
+        if self.job.entity in CLIENT_KIND:
+            loader = ClientLoader(self.job, self.outcome, self.actor)
+            tables = [table(m) for m in (Client, Phone, Email, Employment, ClientEvent)]
+        else:
+            loader = InteractionLoader(self.job, self.outcome, self.actor)
+            tables = []
+        big = (total or 0) >= BULK_ROWS and Client.all_objects.count() <= (total or 0)
+        pairs = [(i, key) for i, key in enumerate(self.job.mapping) if key]
+        width = len(self.job.headers)
+        self._report(total)
+        with bulk_mode(tables, big and bool(tables), keep=LOOKUP_INDEXES):
+            for chunk in _chunks(table_.rows, CHUNK):
+                records = self._parse(chunk, pairs, width, ctx)
+                loader.load(records)  # type: ignore[arg-type]
+                self._report(total)
+        if isinstance(loader, InteractionLoader):
+            loader.finish()
+
+    def _parse(
+        self, chunk: list[tuple[int, list[Any]]], pairs: list[tuple[int, str]], width: int, ctx: Any
+    ) -> list[Any]:
+        parse = rows.client_record if self.job.entity in CLIENT_KIND else rows.interaction_record
+        records = []
+        for number, cells in chunk:
+            self.outcome.rows += 1
+            errors: rows.Errors = []
+            if len(cells) > width and any(_filled(c) for c in cells[width:]):
+                message = _("The row has %(n)d cells; the header has %(m)d.")
+                errors.append(("", message % {"n": len(cells), "m": width}))
+            values: dict[str, list[Any]] = {}
+            for index, key in pairs:
+                if index < len(cells) and _filled(cells[index]):
+                    values.setdefault(key, []).append(cells[index])
+            record = parse(number, values, ctx, errors)
+            if errors:
+                self.outcome.reject(number, cells, errors)
+                continue
+            record.cells = cells
+            records.append(record)
+        return records
+
+    def _finish(self) -> None:
+        ImportJob.objects.filter(pk=self.job.pk).update(
+            created_clients=self.outcome.created_clients,
+            created_interactions=self.outcome.created_interactions,
+        )
+        audit.record(
+            self.actor,
+            "import",
+            kind="client",
+            target_id=self.job.pk,
+            created=self.outcome.created,
+            updated=self.outcome.updated,
+            file=self.job.filename,
+        )
+
+
+def _filled(cell: Any) -> bool:
+    return cell is not None and (cell.__class__ is not str or bool(cell.strip()))
+
+
+def _chunks(source: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while chunk := list(islice(source, size)):
+        yield chunk
+
+
+def run_job(job: ImportJob) -> ImportJob:
+    """Run the import (or its dry run) and store what came of it on the job."""
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, error="")
+    (job_dir(job) / "cancel").unlink(missing_ok=True)
+    status, error, outcome = ImportJob.Status.DONE, "", None
+    try:
+        outcome = Run(job).execute()
+    except Cancelled:
+        status = ImportJob.Status.CANCELLED
+    except readers.FileProblem as exc:
+        status, error = ImportJob.Status.FAILED, exc.message
+    except Denied:
+        status, error = ImportJob.Status.FAILED, _("Your role may not create these records.")
+    if outcome is not None:
+        if job.dry_run:
+            status = ImportJob.Status.CHECKED
+        elif job.atomic and outcome.rejected:
+            status = ImportJob.Status.REJECTED
+    _store(job, status, error, outcome)
+    return job
+
+
+def _store(job: ImportJob, status: str, error: str, outcome: Outcome | None) -> None:
+    job.status, job.error, job.finished_at = status, error, timezone.now()
+    fields = ["status", "error", "finished_at"]
+    if outcome is not None:
+        kept = status == ImportJob.Status.DONE
+        job.rows, job.rejected, job.skipped = outcome.rows, outcome.rejected, outcome.skipped
+        job.created = outcome.created if kept else 0
+        job.updated = outcome.updated if kept else 0
+        job.problems, job.sample = outcome.problems, outcome.sample
+        fields += ["rows", "rejected", "skipped", "created", "updated", "problems", "sample"]
+        if job.dry_run or status != ImportJob.Status.DONE:
+            # What a dry run would create, shown in the preview; nothing was kept.
+            job.problems = outcome.problems
+            job.sample = outcome.sample
+            job.created, job.updated = outcome.created, outcome.updated
+    job.save(update_fields=fields)
