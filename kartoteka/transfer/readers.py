@@ -29,6 +29,7 @@ Cell: TypeAlias = str | int | float | bool | dt.date | dt.datetime | None
 Rows: TypeAlias = Generator[tuple[int, list[Cell]], None, None]
 
 SNIFF = 64 * 1024
+SNIFF_CSV = 8 * 1024  # csv.Sniffer's regexes are quadratic on hostile input: 7 s on 64 KiB
 CHUNK = 1 << 20
 MAX_CELL = 100_000
 MAX_UNPACKED, MAX_MEMBERS, MAX_RATIO, RATIO_FROM = 500 << 20, 10_000, 200, 10 << 20
@@ -55,10 +56,8 @@ VCARD_HEADERS = [
     *("Last name", "First name", "Middle name", "Full name", "Phone", "Phone 2", "Phone 3"),
     *("E-mail", "E-mail 2", "Company", "Position", "Birthday", "Address", "Note", "Website"),
 ]
-# Two UTF-8 characters in a row: what a UTF-8 line shows, and 1-byte Russian text almost never.
-UTF8_RUN = re.compile(
-    rb"(?:[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}){2}"
-)
+# Two 2-byte UTF-8 letters in a row: in every Cyrillic UTF-8 line, next to never in 1-byte text.
+UTF8_PAIR = re.compile(rb"[\xc2-\xdf][\x80-\xbf][\xc2-\xdf][\x80-\xbf]")
 VCARD_LINE = re.compile(r'(?:[\w-]+\.)?([\w-]+)((?:;(?:"[^"]*"|[^";:])*)*):(.*)', re.S)
 VCARD_ESCAPE = re.compile(r"\\([\\,;nN])")
 
@@ -148,8 +147,9 @@ def _table(fmt: str, rows: Rows, headers: list[str] | None = None, **extra: str)
 
 def _read_csv(path: Path, head: bytes) -> Table:
     encoding = _encoding(path)
-    sample = head.decode(encoding, errors="replace")
-    delimiter = _delimiter(sample[: sample.rfind("\n") + 1] or sample)
+    lines = head[:SNIFF_CSV].decode(encoding, errors="replace").splitlines(keepends=True)
+    cut = len(head) > SNIFF_CSV and len(lines) > 1  # then the last line may be partial
+    delimiter = _delimiter("".join(lines[: min(20, len(lines) - cut)]))
     rows = _csv_rows(path, encoding, delimiter)
     return _table("csv", rows, encoding=encoding, delimiter=delimiter)
 
@@ -211,10 +211,14 @@ def _encoding(path: Path) -> str:
 def _single_byte(file: IO[bytes], rest: bytes, line: int) -> str:
     """The Russian 1-byte encoding `rest` is in; refused if a later line is UTF-8."""
     sample = rest[:SNIFF]
-    encoding = max(("cp1251", "koi8-r"), key=lambda name: _russian(sample.decode(name, "replace")))
+    # The encoding in which the sample has more of the commonest Russian letters.
+    encoding = max(
+        ("cp1251", "koi8-r"),
+        key=lambda name: sum(map(sample.decode(name, "replace").count, "оеаинтсрвл")),
+    )
     for chunk in itertools.chain([rest], _chunks(file)):
         pos = 0
-        while found := UTF8_RUN.search(chunk, pos):
+        while found := UTF8_PAIR.search(chunk, pos):
             start = chunk.rfind(b"\n", 0, found.start()) + 1
             pos = chunk.find(b"\n", found.end()) + 1 or len(chunk)
             try:
@@ -224,10 +228,6 @@ def _single_byte(file: IO[bytes], rest: bytes, line: int) -> str:
             raise _mixed(line + chunk.count(b"\n", 0, start), encoding)
         line += chunk.count(b"\n")
     return encoding
-
-
-def _russian(text: str) -> int:
-    return sum(text.count(letter) for letter in "оеаинтсрвл")
 
 
 def _mixed(row: int, encoding: str) -> FileProblem:

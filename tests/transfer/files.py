@@ -209,11 +209,12 @@ def zip_bomb(
     """
     path = write_xlsx(tmp_path, [["Name"], ["Ann"]], name)
     member = "xl/media/zeros.bin"
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        with zf.open(member, "w") as out:
-            block = bytes(MB)
-            for _ in range(0 if claim_only else megabytes):
-                out.write(block)
+    with (
+        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+        zf.open(member, "w") as out,
+    ):
+        for _ in range(0 if claim_only else megabytes):
+            out.write(bytes(MB))
     if claim_only:
         data = path.read_bytes()
         entry = data.rindex(b"PK\x01\x02")  # the last central directory entry: ours
