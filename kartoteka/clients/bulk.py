@@ -110,8 +110,10 @@ def secondary_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:
 def _index_statements(
     tables: Sequence[str], keep: Sequence[str] = ()
 ) -> tuple[list[str], list[str]]:
-    """(drop, create) for the indexes not in `keep` and the SQLite search triggers."""
-    indexes = [(n, sql) for n, sql in secondary_indexes(tables) if n.strip('"') not in keep]
+    """(drop, create) for the indexes not named in `keep` (by prefix) and the search triggers."""
+    indexes = [
+        (n, sql) for n, sql in secondary_indexes(tables) if not n.strip('"').startswith(tuple(keep))
+    ]
     drops = [f"DROP INDEX {name}" for name, _sql in indexes]
     creates = [sql for _name, sql in indexes]
     if is_postgres():
@@ -149,7 +151,8 @@ def _session_settings(cursor: Any) -> list[str]:
         cursor.execute("SET maintenance_work_mem TO '1GB'")
         return ["RESET synchronous_commit", "RESET maintenance_work_mem"]
     restore = []
-    for pragma, value in (("cache_size", -1_000_000), ("synchronous", 0)):
+    # A 256 MB page cache: big enough for index builds, small enough for a 1 GiB memory budget.
+    for pragma, value in (("cache_size", -256_000), ("synchronous", 0)):
         if pragma == "synchronous" and connection.in_atomic_block:
             continue  # SQLite cannot change it inside a transaction
         cursor.execute(f"PRAGMA {pragma}")

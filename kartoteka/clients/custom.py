@@ -71,14 +71,18 @@ def clean_value(field: CustomField, value: Any) -> Any:
 
 
 def clean_custom(
-    kind: str, values: dict[str, Any], partial_of: dict[str, Any] | None = None
+    kind: str,
+    values: dict[str, Any],
+    partial_of: dict[str, Any] | None = None,
+    fields: dict[str, CustomField] | None = None,
 ) -> dict[str, Any]:
     """Validate `values` against the fields defined for `kind`.
 
     With `partial_of`, `values` changes that stored dict (a key set to empty clears it).
     Errors are keyed `custom.<key>` so forms and the API can name the field.
     """
-    fields = {f.key: f for f in definitions(kind)}
+    if fields is None:  # callers in a loop pass the definitions they read once
+        fields = {f.key: f for f in definitions(kind)}
     errors: dict[str, list[str]] = {}
     result = dict(partial_of or {})
     for key, value in values.items():

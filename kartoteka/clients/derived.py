@@ -31,7 +31,15 @@ def editable_fields(kind: str) -> tuple[str, ...]:
 
 
 def search_text(client: Client, phones: list[str], emails: list[str]) -> str:
-    parts = [client.name, client.company_name, client.inn, client.ogrn, client.external_id, *emails]
+    return search_words(
+        [client.name, client.company_name, client.inn, client.ogrn, client.external_id, *emails],
+        phones,
+    )
+
+
+def search_words(texts: list[str], phones: list[str]) -> str:
+    """The text the substring index holds: names, ids, e-mails and phones as people type them."""
+    parts = list(texts)
     for e164 in phones:
         digits = e164.lstrip("+")
         parts.append(digits)

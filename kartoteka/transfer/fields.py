@@ -48,8 +48,20 @@ _CONTACTS = (
     Field(
         "phone",
         _("phone"),
-        ("телефон", "тел", "phone", "мобильный", "мобильный телефон", "mobile", "рабочий телефон")
-        + ("work phone", "домашний телефон", "home phone", "сотовый", "telephone"),
+        (
+            "телефон",
+            "тел",
+            "phone",
+            "мобильный",
+            "мобильный телефон",
+            "mobile",
+            "рабочий телефон",
+            "work phone",
+            "домашний телефон",
+            "home phone",
+            "сотовый",
+            "telephone",
+        ),
         multi=True,
     ),
     Field(
@@ -62,8 +74,16 @@ _CONTACTS = (
     Field(
         "description",
         _("description"),
-        ("комментарий", "примечание", "описание", "заметки", "note", "notes", "comment")
-        + ("description",),
+        (
+            "комментарий",
+            "примечание",
+            "описание",
+            "заметки",
+            "note",
+            "notes",
+            "comment",
+            "description",
+        ),
     ),
     Field("source", _("source"), ("источник", "source", "канал привлечения", "lead source")),
     Field("stage", _("stage"), ("стадия", "этап", "статус", "stage", "status")),
@@ -100,8 +120,18 @@ COMPANY_FIELDS = (
     Field(
         "company_name",
         _("company name"),
-        ("название", "наименование", "компания", "организация", "company", "company name")
-        + ("name", "organization", "наименование организации", "название компании"),
+        (
+            "название",
+            "наименование",
+            "компания",
+            "организация",
+            "company",
+            "company name",
+            "name",
+            "organization",
+            "наименование организации",
+            "название компании",
+        ),
     ),
     Field("legal_form", _("legal form"), ("опф", "правовая форма", "legal form")),
     Field("inn", _("INN"), ("инн", "inn", "tax id")),
@@ -147,8 +177,16 @@ INTERACTION_FIELDS = (
     Field(
         "summary",
         _("summary"),
-        ("содержание", "описание", "текст", "summary", "text", "description", "comment")
-        + ("комментарий",),
+        (
+            "содержание",
+            "описание",
+            "текст",
+            "summary",
+            "text",
+            "description",
+            "comment",
+            "комментарий",
+        ),
     ),
     Field(
         "duration_seconds",
@@ -169,8 +207,19 @@ PURCHASE_FIELDS = (
     Field(
         "number",
         _("document number"),
-        ("номер", "№", "номер документа", "номер заказа", "номер счета", "number")
-        + ("doc number", "order number", "invoice number", "order", "invoice"),
+        (
+            "номер",
+            "№",
+            "номер документа",
+            "номер заказа",
+            "номер счета",
+            "number",
+            "doc number",
+            "order number",
+            "invoice number",
+            "order",
+            "invoice",
+        ),
     ),
     Field("amount", _("amount"), ("сумма", "сумма документа", "amount", "total", "итого", "sum")),
     Field("currency", _("currency"), ("валюта", "currency")),
@@ -191,7 +240,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     Entity.INTERACTIONS: INTERACTION_FIELDS,
     Entity.PURCHASES: PURCHASE_FIELDS,
 }
-CLIENT_KIND = {Entity.PERSONS: "person", Entity.COMPANIES: "company"}
+CLIENT_KIND: dict[str, str] = {Entity.PERSONS: "person", Entity.COMPANIES: "company"}
 _FOLD_RE = re.compile(r"[^\w@#№]+")
 _NUMBERED_RE = re.compile(r"\s*\d+$")
 
@@ -223,10 +272,10 @@ def suggest(entity: str, headers: list[str], template: dict[str, str] | None = N
     keys = {f.key for f in fields}
     chosen: list[str] = []
     for header in headers:
-        key = (template or {}).get(header)
+        key = (template or {}).get(header, "")
         if key not in keys:
-            field = by_synonym.get(fold(header))
-            key = field.key if field else ""
+            found = by_synonym.get(fold(header))
+            key = found.key if found else ""
         chosen.append(key)
     return _drop_repeats(chosen, {f.key for f in fields if f.multi})
 

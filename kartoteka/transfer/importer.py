@@ -8,10 +8,12 @@ cannot change visibly until the transaction ends (and SQLite has a single writer
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,8 @@ CHUNK = 2000
 # From this many rows on, an import into a table no bigger than itself drops the secondary
 # indexes and builds them once at the end (the lookup indexes duplicates are matched on stay).
 BULK_ROWS = 100_000
-LOOKUP_INDEXES = ("client_inn", "clients_phone_e164", "clients_email_email")
+LOOKUP_INDEXES = ("client_inn", "clients_phone_e164", "clients_email_email", "client_external")
+GC_EVERY = 25  # chunks between collections while the collector is off
 STALE_SECONDS = 120  # a running import whose progress is older than this was interrupted
 
 
@@ -147,36 +150,23 @@ class Run:
         pairs = [(i, key) for i, key in enumerate(self.job.mapping) if key]
         width = len(self.job.headers)
         self._report(total)
-        with bulk_mode(tables, big and bool(tables), keep=LOOKUP_INDEXES):
-            for chunk in _chunks(table_.rows, CHUNK):
-                records = self._parse(chunk, pairs, width, ctx)
-                loader.load(records)  # type: ignore[arg-type]
-                self._report(total)
+        parse = rows.client_record if self.job.entity in CLIENT_KIND else rows.interaction_record
+        parsed = map(partial(parse_chunk, parse, pairs, width, ctx), _chunks(table_.rows, CHUNK))
+        gc.disable()  # millions of short-lived tuples: the cycle collector would only slow it
+        try:
+            with bulk_mode(tables, big and bool(tables), keep=LOOKUP_INDEXES):
+                for number, (count, records, rejects) in enumerate(parsed, start=1):
+                    self.outcome.rows += count
+                    for row, cells, errors in rejects:
+                        self.outcome.reject(row, cells, errors)
+                    loader.load(records)
+                    self._report(total)
+                    if number % GC_EVERY == 0:
+                        gc.collect()
+        finally:
+            gc.enable()
         if isinstance(loader, InteractionLoader):
             loader.finish()
-
-    def _parse(
-        self, chunk: list[tuple[int, list[Any]]], pairs: list[tuple[int, str]], width: int, ctx: Any
-    ) -> list[Any]:
-        parse = rows.client_record if self.job.entity in CLIENT_KIND else rows.interaction_record
-        records = []
-        for number, cells in chunk:
-            self.outcome.rows += 1
-            errors: rows.Errors = []
-            if len(cells) > width and any(_filled(c) for c in cells[width:]):
-                message = _("The row has %(n)d cells; the header has %(m)d.")
-                errors.append(("", message % {"n": len(cells), "m": width}))
-            values: dict[str, list[Any]] = {}
-            for index, key in pairs:
-                if index < len(cells) and _filled(cells[index]):
-                    values.setdefault(key, []).append(cells[index])
-            record = parse(number, values, ctx, errors)
-            if errors:
-                self.outcome.reject(number, cells, errors)
-                continue
-            record.cells = cells
-            records.append(record)
-        return records
 
     def _finish(self) -> None:
         ImportJob.objects.filter(pk=self.job.pk).update(
@@ -192,6 +182,36 @@ class Run:
             updated=self.outcome.updated,
             file=self.job.filename,
         )
+
+
+Parsed = tuple[int, list[Any], list[tuple[int, list[Any], "rows.Errors"]]]
+
+
+def parse_chunk(
+    parse: Callable[..., Any],
+    pairs: list[tuple[int, str]],
+    width: int,
+    ctx: rows.Context,
+    chunk: list[tuple[int, list[Any]]],
+) -> Parsed:
+    """(rows read, records ready to store, rejected rows with their problems)."""
+    records, rejects = [], []
+    for number, cells in chunk:
+        errors: rows.Errors = []
+        if len(cells) > width and any(_filled(c) for c in cells[width:]):
+            message = _("The row has %(n)d cells; the header has %(m)d.")
+            errors.append(("", message % {"n": len(cells), "m": width}))
+        values: dict[str, list[Any]] = {}
+        for index, key in pairs:
+            if index < len(cells) and _filled(cells[index]):
+                values.setdefault(key, []).append(cells[index])
+        record = parse(number, values, ctx, errors)
+        if errors:
+            rejects.append((number, cells, errors))
+            continue
+        record.cells = cells
+        records.append(record)
+    return len(chunk), records, rejects
 
 
 def _filled(cell: Any) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from kartoteka.accounts.models import User
 from kartoteka.clients import completeness, derived
 from kartoteka.clients.bulk import allocate_ids, is_postgres, table, write_rows
-from kartoteka.clients.demo_rows import Card
 from kartoteka.clients.demo_words import (
     CLIENT_COLS,
     EMAIL_COLS,
@@ -47,10 +46,6 @@ from kartoteka.transfer.outcome import Outcome, add_ids
 from kartoteka.transfer.rows import ClientRecord, role_of
 
 EVENT_COLS = ("client_id", "actor_id", "verb", "changes", "at")
-SCALARS = (
-    "last_name first_name middle_name company_name legal_form inn kpp ogrn birthday website "
-    "address description source stage external_id"
-).split()
 _KEY_NAMES = {"external_id": "external_id", "inn": "inn", "email": "email", "phone": "phone"}
 
 
@@ -66,10 +61,15 @@ class ClientLoader:
         self.now = timezone.now()
         self.stamp: Any = self.now if self.postgres else self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
         self.weights = {k: completeness.weights(k) for k in Client.Kind.values}
+        self.totals = {k: sum(w.values()) or 1 for k, w in self.weights.items()}
+        self.actor_id = getattr(actor, "pk", None)
         self.tag_ids: dict[str, int] = {}
         self.companies: dict[str, int] = {}  # folded name -> id, found or created by this import
         self.event = json.dumps({"import": job.pk})
         self.editable = permissions.scope(actor, Action.EDIT, Client.objects.all())
+        # An import into an empty base needs no lookups: its own keys are remembered instead.
+        self.fresh = not Client.all_objects.exists()
+        self.seen: dict[str, int] = {}  # "p+7916…" / "eanna@…" / "i…" / "x…" -> id it created
 
     # --- matching -----------------------------------------------------------------------------
 
@@ -107,21 +107,26 @@ class ClientLoader:
     # --- one chunk ----------------------------------------------------------------------------
 
     def load(self, records: list[ClientRecord]) -> None:
-        existing = self._existing(records, self.kind)
+        existing = {} if self.fresh else self._existing(records, self.kind)
         in_chunk: dict[tuple[str, str], ClientRecord] = {}
         new: list[ClientRecord] = []
         contacts: list[tuple[ClientRecord, ClientRecord | int]] = []  # (person, its company)
+        keys: list[list[tuple[str, str]]] = []  # of the new records
         for record in records:
-            target = self._decide(record, existing, in_chunk)
+            mine = self.keys(record)
+            target = self._decide(record, mine, existing, in_chunk)
             if target is record:
                 new.append(record)
-                for key in self.keys(record):
+                keys.append(mine)
+                for key in mine:
                     in_chunk.setdefault(key, record)
             if record.contact is not None and target is not None:
                 contacts.append((record.contact, target))
         employers = self._employers(new) if self.kind == "person" else {}
         ids = self._write(new)
         created = {id(r): pk for r, pk in zip(new, ids, strict=True)}
+        for found, pk in zip(keys, ids, strict=True):
+            self.seen.update(dict.fromkeys((k[0][0] + k[1] for k in found), pk))
         if self.kind == "person":
             self._link_employers(new, ids, employers)
         else:
@@ -132,28 +137,31 @@ class ClientLoader:
     def _decide(
         self,
         record: ClientRecord,
+        keys: list[tuple[str, str]],
         existing: dict[tuple[str, str], int],
         in_chunk: dict[tuple[str, str], ClientRecord],
     ) -> ClientRecord | int | None:
         """What the row stands for: itself (new), an earlier row of the chunk, an existing
         client's id; None when it was rejected."""
         policy = self.job.on_duplicate
-        for key in self.keys(record):
+        for key in keys:
             pk, earlier = existing.get(key), in_chunk.get(key)
-            if pk is not None and pk < 0:
-                return self._refuse(
-                    record, key[0], _("A client in the trash has this external id.")
-                )
-            if key[0] == "external_id" and earlier is not None:
-                message = _("Row %(row)d has this external id too.") % {"row": earlier.row}
-                return self._refuse(record, key[0], message)
-            if (pk is None and earlier is None) or policy == OnDuplicate.CREATE:
+            mine = self.seen.get(key[0][0] + key[1])  # created by an earlier chunk
+            clash = (pk is not None and (pk < 0 or policy == OnDuplicate.CREATE)) or earlier or mine
+            if key[0] == "external_id" and clash:
+                self._refuse(record, key[0], _external_clash(pk, earlier, mine))
+                return None
+            if policy == OnDuplicate.CREATE or (pk is None and earlier is None and mine is None):
                 continue
-            if earlier is not None:
-                self.outcome.skip(
-                    record.row, key[0], _("Same as row %(row)d.") % {"row": earlier.row}
+            if earlier is not None or mine is not None:
+                row = earlier.row if earlier is not None else 0
+                message = (
+                    _("Same as row %(row)d.") % {"row": row}
+                    if row
+                    else _("Same as an earlier row of the file (id %(id)d).") % {"id": mine}
                 )
-                return earlier
+                self.outcome.skip(record.row, key[0], message)
+                return earlier if earlier is not None else mine
             assert pk is not None
             if policy == OnDuplicate.SKIP:
                 message = _("Already in the CRM (id %(id)d).") % {"id": pk}
@@ -164,7 +172,6 @@ class ClientLoader:
 
     def _refuse(self, record: ClientRecord, name: str, message: str) -> None:
         self.outcome.reject(record.row, record.cells, [(name, message)])
-        return None
 
     # --- updates ------------------------------------------------------------------------------
 
@@ -242,33 +249,54 @@ class ClientLoader:
 
     def _client_row(self, pk: int, record: ClientRecord, kind: str, main: bool) -> tuple[Any, ...]:
         f = record.fields
-        owner = f.get("owner_id", getattr(self.actor, "pk", None))
-        card = Card(kind=kind, owner_id=owner, custom=record.custom)
-        for name in SCALARS:
-            if f.get(name) is not None:
-                setattr(card, name, f[name])
-        card.stage = f.get("stage") or Client.Stage.LEAD
-        card.name = _compose(card)
-        card.phones = [e for _raw, e in record.phones]
-        card.emails = record.emails
-        card.primary_phone = card.phones[0] if card.phones else ""
-        card.primary_email = card.emails[0] if card.emails else ""
-        card.tags = record.tags  # type: ignore[assignment]
-        score = completeness.score(cast(Client, card), self.weights[kind], tags=record.tags)
-        search = derived.search_text(cast(Client, card), card.phones, card.emails)
-        birthday = f.get("birthday")
+        get = f.get
+        owner = get("owner_id", self.actor_id)
+        name = _compose_fields(f, kind)
+        phones = [e for _raw, e in record.phones]
+        emails = record.emails
+        search = derived.search_words(
+            [
+                name,
+                get("company_name", ""),
+                get("inn", ""),
+                get("ogrn", ""),
+                get("external_id", ""),
+                *emails,
+            ],
+            phones,
+        )
+        birthday = get("birthday")
+        if main and self.outcome.wants_sample:
+            self.outcome.show(record.row, _shown(name, phones, record))
         if birthday is not None and not self.postgres:
             birthday = birthday.isoformat()
-        if main:
-            self.outcome.show(record.row, _shown(card, record))
-        c = card
+        filled = {k for k, v in f.items() if v} | self._derived_filled(record, owner)
+        weights = self.weights[kind]
+        score = round(100 * sum(w for k, w in weights.items() if k in filled) / self.totals[kind])
         # fmt: off
-        return (pk, self.stamp, self.stamp, None, 1, kind, c.name[:300], c.last_name, c.first_name,
-                c.middle_name, c.company_name, c.legal_form, c.inn, c.kpp, c.ogrn, birthday, None,
-                c.website, c.address, c.description, owner, c.source, c.stage, "", c.external_id,
-                json.dumps(c.custom, ensure_ascii=False), c.primary_phone, c.primary_email, score,
-                None, search, getattr(self.actor, "pk", None))
+        return (pk, self.stamp, self.stamp, None, 1, kind, name[:300], get("last_name", ""),
+                get("first_name", ""), get("middle_name", ""), get("company_name", ""),
+                get("legal_form", ""), get("inn", ""), get("kpp", ""), get("ogrn", ""), birthday,
+                None, get("website", ""), get("address", ""), get("description", ""), owner,
+                get("source", ""), get("stage") or Client.Stage.LEAD, "", get("external_id", ""),
+                json.dumps(record.custom, ensure_ascii=False) if record.custom else "{}",
+                phones[0] if phones else "", emails[0] if emails else "", score, None, search,
+                self.actor_id)
         # fmt: on
+
+    @staticmethod
+    def _derived_filled(record: ClientRecord, owner: int | None) -> set[str]:
+        """The completeness fields that are not plain columns (see clients.completeness)."""
+        filled = {f"custom.{k}" for k, v in record.custom.items() if v not in ("", None, [])}
+        for name, present in (
+            ("phone", record.phones),
+            ("email", record.emails),
+            ("tags", record.tags),
+            ("owner", owner is not None),
+        ):
+            if present:
+                filled.add(name)
+        return filled
 
     def _tag_ids(self, names: list[str]) -> list[int]:
         missing = [n for n in names if n not in self.tag_ids]
@@ -367,33 +395,31 @@ class ClientLoader:
         write_rows(table(Employment), JOB_COLS, list(jobs.values()))
 
 
-def _shown(card: Card, record: ClientRecord) -> dict[str, str]:
+def _external_clash(pk: int | None, earlier: ClientRecord | None, mine: int | None) -> str:
+    if pk is not None and pk < 0:
+        return _("A client in the trash has this external id.")
+    if earlier is not None:
+        return _("Row %(row)d has this external id too.") % {"row": earlier.row}
+    if mine is not None:
+        return _("An earlier row of the file has this external id too.")
+    return _("Another client already has this external id.")
+
+
+def _shown(name: str, phones: list[str], record: ClientRecord) -> dict[str, str]:
     """A new record as the preview shows it: the stored, normalised values."""
     shown = {
-        _("name"): card.name,
-        _("INN"): card.inn,
+        _("name"): name,
+        _("INN"): record.fields.get("inn", ""),
         _("birthday"): str(record.fields.get("birthday") or ""),
-        _("phones"): ", ".join(card.phones),
-        _("e-mails"): ", ".join(card.emails),
+        _("phones"): ", ".join(phones),
+        _("e-mails"): ", ".join(record.emails),
         _("company"): record.company,
         _("position"): record.position,
     }
     return {k: v for k, v in shown.items() if v}
 
 
-def _compose(card: Card) -> str:
-    return _compose_fields(
-        {
-            k: getattr(card, k)
-            for k in ("last_name", "first_name", "middle_name", "company_name", "legal_form")
-        },
-        card.kind,
-    )
-
-
 def _compose_fields(fields: dict[str, Any], kind: str = "company") -> str:
-    if kind == "person":
-        parts = (fields.get("last_name"), fields.get("first_name"), fields.get("middle_name"))
-    else:
-        parts = (fields.get("legal_form"), fields.get("company_name"))
+    names = ("last_name", "first_name", "middle_name")
+    parts = [fields.get(n) for n in (names if kind == "person" else ("legal_form", "company_name"))]
     return " ".join(p for p in parts if p)

@@ -89,9 +89,8 @@ class InteractionLoader:
     def _allowed(self, record: InteractionRecord) -> bool:
         errors = []
         author = record.fields.get("author_id")
-        if author is not None and author != getattr(self.actor, "pk", None):
-            if not self.may_name_authors:
-                errors.append(("author", _("You may import only your own interactions.")))
+        if author not in (None, getattr(self.actor, "pk", None)) and not self.may_name_authors:
+            errors.append(("author", _("You may import only your own interactions.")))
         if record.fields["occurred_at"] > self.latest:
             errors.append(("occurred_at", _("An interaction cannot be in the future.")))
         if errors:
@@ -118,10 +117,10 @@ class InteractionLoader:
         existing = Interaction.objects.filter(client__in=ids)
         if self.purchases:
             numbers = {r.fields.get("number") for _c, r in ready if r.fields.get("number")}
-            known = set(
+            known: set[tuple[Any, ...]] = set(
                 existing.filter(kind="purchase", number__in=numbers).values_list("client", "number")
             )
-            keys = [(c, r.fields.get("number")) for c, r in ready]
+            keys: list[tuple[Any, ...]] = [(c, r.fields.get("number")) for c, r in ready]
         else:
             moments = {r.fields["occurred_at"] for _c, r in ready}
             same = existing.filter(occurred_at__in=moments)
@@ -148,8 +147,8 @@ class InteractionLoader:
         add_ids(self.outcome.created_interactions, ids)
         self.outcome.created += len(ids)
         touched = {client_id for client_id, _r in ready}
-        newest = Interaction.objects.filter(client=OuterRef("pk")).values("client")
-        newest = newest.annotate(at=Max("occurred_at")).values("at")
+        per_client = Interaction.objects.filter(client=OuterRef("pk")).values("client")
+        newest = per_client.annotate(at=Max("occurred_at")).values("at")
         Client.all_objects.filter(pk__in=touched).update(last_contact_at=Subquery(newest))
 
     def _row(
@@ -175,7 +174,8 @@ class InteractionLoader:
         return (times[0], times[0], None, client_id, kind, times[1], author, f.get("channel", ""),
                 f.get("subject", ""), f.get("summary", ""), f.get("direction", ""),
                 f.get("duration_seconds"), f.get("result", ""),
-                None if amount is None else str(amount), f.get("currency", "") if amount is not None else "",
+                None if amount is None else str(amount),
+                f.get("currency", "") if amount is not None else "",
                 json.dumps(items, ensure_ascii=False),
                 "open" if kind == Interaction.Kind.COMPLAINT else "", f.get("number", ""))
         # fmt: on

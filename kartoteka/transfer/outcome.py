@@ -39,6 +39,10 @@ class Outcome:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
 
+    @property
+    def wants_sample(self) -> bool:
+        return len(self.sample) < SAMPLE_SIZE
+
     def show(self, row: int, stored: dict[str, Any]) -> None:
         if len(self.sample) < SAMPLE_SIZE:
             self.sample.append({"row": row, **stored})

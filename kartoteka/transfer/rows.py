@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -73,7 +74,8 @@ class Context:
         self.directions = values.choice_map(Interaction.Direction)
         self.custom_fields = {f.key: f for f in definitions(self.kind)} if self.kind else {}
         self.custom_required = any(f.required for f in self.custom_fields.values())
-        self._owners: dict[int, bool] = {}
+        self._owners = _owners(actor, self.kind or Client.Kind.PERSON)
+        self.scalars = _scalars(self)
 
     def user(self, value: Any) -> int:
         found = self.users.get(str(value).strip().lower())
@@ -83,13 +85,19 @@ class Context:
 
     def owner(self, value: Any) -> int:
         owner_id = self.user(value)
-        if owner_id not in self._owners:
-            owner = User.objects.filter(pk=owner_id).first()
-            probe = Client(kind=self.kind or Client.Kind.PERSON)
-            self._owners[owner_id] = field_rules.may_reassign(self.actor, probe, owner, True)
-        if not self._owners[owner_id]:
+        if not self._owners.get(owner_id):
             raise Problem(_("You may not give clients to this user."))
         return owner_id
+
+
+def _owners(actor: User | None, kind: str) -> dict[int, bool]:
+    """Whether the actor may give a new client to each active user (read before parsing starts,
+    because parsing runs beside the database work, in a thread that must not query)."""
+    probe = Client(kind=kind)
+    return {
+        user.pk: field_rules.may_reassign(actor, probe, user, True)
+        for user in User.objects.filter(is_active=True)
+    }
 
 
 def _user_names() -> dict[str, int]:
@@ -144,34 +152,51 @@ def client_record(
 ) -> ClientRecord:
     """A person or a company (with its contact person) from one row."""
     fields: dict[str, Any] = {}
-    for key, limit in _TEXT.items():
-        value = _one(cells, key)
-        if value is not None:
-            fields[key] = _run(errors, key, lambda v=value, n=limit: values.text(v, n))
-    for key, check in _IDS.items():
-        value = _one(cells, key)
-        if value is not None:
-            fields[key] = _run(errors, key, lambda v=value, c=check: _checked_id(v, c))
-    if (full := _one(cells, "full_name")) is not None:
-        last, first, middle = values.split_name(str(full))
+    for key, found in cells.items():
+        spec = ctx.scalars.get(key)
+        if spec is not None:
+            try:
+                fields[spec[0]] = spec[1](found[0])
+            except Problem as exc:
+                errors.append((key, exc.message))
+            except ValidationError as exc:
+                errors.append((key, " ".join(exc.messages)))
+    if (full := fields.pop("full_name", None)) is not None:
+        last, first, middle = values.split_name(full)
         for key, part in (("last_name", last), ("first_name", first), ("middle_name", middle)):
             fields.setdefault(key, part[:100])
     if ctx.kind == "company" and "legal_form" not in fields and fields.get("company_name"):
         fields["legal_form"], fields["company_name"] = values.split_company(fields["company_name"])
-    _choices(cells, ctx, fields, errors)
-    record = ClientRecord(row, fields)
-    record.phones = _phones(_cells(cells, "phone"), errors, "phone")
-    record.emails = _emails(_cells(cells, "email"), errors, "email")
-    record.tags = _tags(_cells(cells, "tags"), errors)
-    record.company = _run(errors, "company", lambda: values.text(_one(cells, "company"), 300)) or ""
-    record.position = (
-        _run(errors, "position", lambda: values.text(_one(cells, "position"), 150)) or ""
-    )
-    _custom(cells, ctx, record, errors)
+    record = ClientRecord(row, fields, company=fields.pop("company", ""))
+    record.position = fields.pop("position", "")
+    if "phone" in cells:
+        record.phones = _phones(cells["phone"], errors, "phone")
+    if "email" in cells:
+        record.emails = _emails(cells["email"], errors, "email")
+    if "tags" in cells:
+        record.tags = _tags(cells["tags"], errors)
+    if ctx.custom_fields:
+        _custom(cells, ctx, record, errors)
     if ctx.kind == "company":
         record.contact = _contact(row, cells, errors)
     _required(record, ctx.kind, errors)
     return record
+
+
+def _scalars(ctx: Context) -> dict[str, tuple[str, Callable[[Any], Any]]]:
+    """Column key -> (field, parser) for the single-valued fields of a client."""
+    specs: dict[str, tuple[str, Callable[[Any], Any]]] = {
+        key: (key, partial(values.text, limit=limit)) for key, limit in _TEXT.items()
+    }
+    specs.update({key: (key, partial(_checked_id, check=check)) for key, check in _IDS.items()})
+    specs["full_name"] = ("full_name", partial(values.text, limit=300))
+    specs["company"] = ("company", partial(values.text, limit=300))
+    specs["position"] = ("position", partial(values.text, limit=150))
+    specs["birthday"] = ("birthday", values.date)
+    specs["source"] = ("source", partial(values.choice, options=ctx.sources))
+    specs["stage"] = ("stage", partial(values.choice, options=ctx.stages))
+    specs["owner"] = ("owner_id", ctx.owner)
+    return specs
 
 
 def _checked_id(value: Any, check: Callable[[str], None]) -> str:
@@ -179,17 +204,6 @@ def _checked_id(value: Any, check: Callable[[str], None]) -> str:
     if text:
         check(text)
     return text
-
-
-def _choices(cells: dict[str, list[Any]], ctx: Context, fields: dict[str, Any], errors: Errors):
-    if (value := _one(cells, "source")) is not None:
-        fields["source"] = _run(errors, "source", lambda: values.choice(value, ctx.sources))
-    if (value := _one(cells, "stage")) is not None:
-        fields["stage"] = _run(errors, "stage", lambda: values.choice(value, ctx.stages))
-    if (value := _one(cells, "birthday")) is not None:
-        fields["birthday"] = _run(errors, "birthday", lambda: values.date(value))
-    if (value := _one(cells, "owner")) is not None:
-        fields["owner_id"] = _run(errors, "owner", lambda: ctx.owner(value))
 
 
 def _split(cells: list[Any]) -> list[str]:
@@ -237,7 +251,7 @@ def _custom(cells: dict[str, list[Any]], ctx: Context, record: ClientRecord, err
     if not given and not ctx.custom_required:
         return
     try:
-        record.custom = clean_custom(ctx.kind, given)
+        record.custom = clean_custom(ctx.kind, given, fields=ctx.custom_fields)
     except ValidationError as exc:
         errors += [(k, " ".join(m)) for k, m in exc.message_dict.items()]
 
@@ -294,7 +308,7 @@ def interaction_record(
     fields: dict[str, Any] = {}
     for key, limit in _INTERACTION_TEXT.items():
         if (value := _one(cells, key)) is not None:
-            fields[key] = _run(errors, key, lambda v=value, n=limit: values.text(v, n))
+            fields[key] = _run(errors, key, partial(values.text, value, limit))
     parsers: dict[str, Callable[[Any], Any]] = {
         "occurred_at": values.moment,
         "channel": lambda v: values.choice(v, ctx.channels),
@@ -307,15 +321,15 @@ def interaction_record(
     for key, parse in parsers.items():
         column = key.removesuffix("_id")
         if (value := _one(cells, column)) is not None:
-            fields[key] = _run(errors, column, lambda v=value, p=parse: p(v))
+            fields[key] = _run(errors, column, partial(parse, value))
     record = InteractionRecord(row, keys, fields)
     if ctx.entity == Entity.PURCHASES:
         _purchase(cells, record, errors)
     if not fields.get("occurred_at") and not any(k == "occurred_at" for k, _m in errors):
         errors.append(("occurred_at", _("Enter the date.")))
-    if ctx.entity == Entity.INTERACTIONS and not fields.get("kind"):
-        if not any(k == "kind" for k, _m in errors):
-            errors.append(("kind", _("Enter the kind: call, meeting, e-mail, …")))
+    unkind = ctx.entity == Entity.INTERACTIONS and not fields.get("kind")
+    if unkind and all(k != "kind" for k, _m in errors):
+        errors.append(("kind", _("Enter the kind: call, meeting, e-mail, …")))
     return record
 
 
@@ -352,12 +366,12 @@ def _purchase(cells: dict[str, list[Any]], record: InteractionRecord, errors: Er
         item: dict[str, Any] = {"name": _run(errors, "item", lambda: values.text(name, 200))}
         for key in ("quantity", "price"):
             if (value := _one(cells, key)) is not None:
-                parsed = _run(errors, key, lambda v=value: _money(v, places=3))
+                parsed = _run(errors, key, partial(_money, value, places=3))
                 item[key] = str(parsed) if parsed is not None else None
         record.item = item
-    if fields.get("amount") is None and record.item is None:
-        if not any(k in ("amount", "item") for k, _m in errors):
-            errors.append(("amount", _("Enter the amount or the items.")))
+    unpriced = fields.get("amount") is None and record.item is None
+    if unpriced and all(k not in ("amount", "item") for k, _m in errors):
+        errors.append(("amount", _("Enter the amount or the items.")))
 
 
 def _money(value: Any, places: int = 2) -> Any:

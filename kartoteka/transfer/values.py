@@ -60,12 +60,26 @@ def date(value: Any) -> dt.date:
     raw = str(value).strip()
     if raw.isdigit() and len(raw) <= 7:
         return _serial(int(raw))
+    if len(raw) == 10 and (found := _plain_date(raw)) is not None:
+        return found
     for fmt in _DATE_FORMATS:
         try:
-            return dt.datetime.strptime(raw[:10], fmt).date()  # noqa: DTZ007 - a calendar date
+            return dt.datetime.strptime(raw[:10], fmt).date()
         except ValueError:
             continue
     raise Problem(_("%(value)s is not a date (use dd.mm.yyyy or yyyy-mm-dd).") % {"value": raw})
+
+
+def _plain_date(raw: str) -> dt.date | None:
+    """dd.mm.yyyy or yyyy-mm-dd without strptime, which costs 25 µs a call."""
+    try:
+        if raw[2] == "." and raw[5] == ".":
+            return dt.date(int(raw[6:]), int(raw[3:5]), int(raw[:2]))
+        if raw[4] == "-" and raw[7] == "-":
+            return dt.date(int(raw[:4]), int(raw[5:7]), int(raw[8:]))
+    except ValueError:
+        return None
+    return None
 
 
 def _serial(number: float) -> dt.date:
@@ -99,7 +113,7 @@ def _moment_text(raw: str) -> dt.datetime:
         return dt.datetime.combine(day, dt.time())
     for fmt in _TIME_FORMATS:
         try:
-            clock = dt.datetime.strptime(time_part.strip(), fmt).time()  # noqa: DTZ007
+            clock = dt.datetime.strptime(time_part.strip(), fmt).time()
         except ValueError:
             continue
         return dt.datetime.combine(day, clock)
@@ -199,7 +213,7 @@ _QUOTES = "«»\"'“”„"
 
 
 def split_company(full: str) -> tuple[str, str]:
-    """(legal form, name) from "ООО «Ромашка»", "Общество с ограниченной ответственностью Ромашка"."""
+    """(legal form, name) of "ООО «Ромашка»" or "Общество с ограниченной ответственностью …"."""
     text_ = " ".join(full.split())
     lowered = text_.lower()
     for long, short in LEGAL_FORMS.items():
