@@ -58,6 +58,7 @@ messages: install
 
 bench: install assets
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.imports $(IMPORT_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

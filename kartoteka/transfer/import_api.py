@@ -6,12 +6,15 @@ import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import ConfigDict
 
+from kartoteka.core.permissions import Denied
 from kartoteka.core.views import actor
 from kartoteka.transfer import importer, imports
 from kartoteka.transfer.fields import fields_of
@@ -91,9 +94,28 @@ def _mapping(text: str) -> list[str] | dict[str, str] | None:
         value = json.loads(text)
     except ValueError:
         value = None
-    if not isinstance(value, list | dict):
-        raise ValidationError({"mapping": ["Send a JSON list or object."]})
+    if not isinstance(value, list | dict) or not all(
+        isinstance(v, str) for v in (value.values() if isinstance(value, dict) else value)
+    ):
+        raise ValidationError({"mapping": [_("Send a JSON list or object of field names.")]})
     return value
+
+
+def _known_headers(job: ImportJob, mapping: list[str] | dict[str, str]) -> None:
+    """A {header: field} mapping names columns of this file: a misspelt header is an error,
+    not a column silently left out."""
+    if isinstance(mapping, dict):
+        unknown = [h for h in mapping if h not in job.headers]
+        if unknown:
+            message = _("The file has no column %(header)s.") % {"header": unknown[0][:60]}
+            raise ValidationError({"mapping": [message]})
+
+
+def _configure(
+    me: Any, job: ImportJob, mapping: list[str] | dict[str, str], on_duplicate: str, atomic: bool
+) -> None:
+    _known_headers(job, mapping)
+    imports.configure(me, job, mapping, on_duplicate=on_duplicate, atomic=atomic)
 
 
 class UploadIn(Schema):
@@ -110,17 +132,23 @@ def create(
     request: HttpRequest, file: File[UploadedFile], payload: Form[UploadIn]
 ) -> tuple[int, dict[str, Any]]:
     me = actor(request)
+    chosen = _mapping(payload.mapping)  # checked before anything is stored
     job = imports.upload(me, payload.entity, file.name or "upload", file, file.size or 0)
-    chosen = _mapping(payload.mapping)
-    if payload.start:
-        imports.configure(
-            me,
-            job,
-            chosen or job.mapping,
-            on_duplicate=payload.on_duplicate,
-            atomic=payload.atomic,
-        )
-        imports.start(me, job, dry_run=payload.dry_run)
+    if chosen is not None or payload.start:
+        try:
+            with transaction.atomic():
+                _configure(
+                    me,
+                    job,
+                    job.mapping if chosen is None else chosen,
+                    payload.on_duplicate,
+                    payload.atomic,
+                )
+                if payload.start:
+                    imports.start(me, job, dry_run=payload.dry_run)
+        except (ValidationError, Denied):
+            imports.discard(job)  # a refused upload leaves no job behind
+            raise
     job.refresh_from_db()
     return 201, _out(job)
 
@@ -140,14 +168,10 @@ def read(request: HttpRequest, pk: int) -> dict[str, Any]:
 @router.post("/{pk}/run", response=ImportOut, summary="Set the mapping and run (or check) again")
 def run(request: HttpRequest, pk: int, payload: RunIn) -> dict[str, Any]:
     me, job = actor(request), _job(request, pk)
-    imports.configure(
-        me,
-        job,
-        payload.mapping or job.mapping,
-        on_duplicate=payload.on_duplicate,
-        atomic=payload.atomic,
-    )
-    imports.start(me, job, dry_run=payload.dry_run)
+    mapping = job.mapping if payload.mapping is None else payload.mapping
+    with transaction.atomic():  # a refused start leaves the mapping as it was
+        _configure(me, job, mapping, payload.on_duplicate, payload.atomic)
+        imports.start(me, job, dry_run=payload.dry_run)
     job.refresh_from_db()
     return _out(job)
 

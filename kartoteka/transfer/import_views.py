@@ -7,12 +7,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
+from kartoteka.core import permissions
+from kartoteka.core.permissions import Denied
 from kartoteka.core.views import actor
 from kartoteka.transfer import importer, imports, readers
 from kartoteka.transfer.fields import fields_of
@@ -31,7 +36,7 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
 
 @require_http_methods(["GET", "POST"])
 def import_list(request: HttpRequest) -> HttpResponse:
-    me = actor(request)
+    me, status = actor(request), 200
     if request.method == "POST":
         upload = request.FILES.get("file")
         entity = request.POST.get("entity", "")
@@ -42,10 +47,17 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 job = imports.upload(me, entity, upload.name or "", upload, upload.size or 0)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
+            except Denied:
+                messages.error(request, _("Your role may not create these records."))
+                status = 403
             else:
                 return redirect("import_job", job.pk)
-    context = {"jobs": imports.visible_jobs(me)[:50], "entities": Entity.choices}
-    return render(request, "transfer/imports.html", context)
+    context = {
+        "jobs": imports.visible_jobs(me)[:50],
+        "entities": Entity.choices,
+        "everyone": permissions.rights(me).is_admin,
+    }
+    return render(request, "transfer/imports.html", context, status=status)
 
 
 def _preview(job: ImportJob) -> list[list[Any]]:
@@ -99,16 +111,19 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     job, me = _job(request, pk), actor(request)
     mapping = [request.POST.get(f"col_{i}", "") for i in range(len(job.headers))]
     try:
-        imports.configure(
-            me,
-            job,
-            mapping,
-            on_duplicate=request.POST.get("on_duplicate", OnDuplicate.SKIP),
-            atomic=request.POST.get("partial") != "on",
-        )
-        if name := request.POST.get("template", "").strip():
-            imports.save_template(me, job, name)
-        imports.start(me, job, dry_run=request.POST.get("action") != "import")
+        # All or nothing: a start that is refused leaves the mapping and the templates as they
+        # were (an imported job keeps the mapping it was imported with).
+        with transaction.atomic():
+            imports.configure(
+                me,
+                job,
+                mapping,
+                on_duplicate=request.POST.get("on_duplicate", OnDuplicate.SKIP),
+                atomic=request.POST.get("partial") != "on",
+            )
+            if name := request.POST.get("template", "").strip():
+                imports.save_template(me, job, name)
+            imports.start(me, job, dry_run=request.POST.get("action") != "import")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("import_job", job.pk)
@@ -133,11 +148,14 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Undone: %(deleted)d deleted, %(trashed)d moved to the trash, %(restored)d restored, "
-                "%(kept)d kept because they were changed after the import."
+                "Undone: %(deleted)d deleted, %(trashed)d moved to the trash, "
+                "%(restored)d restored, %(kept)d kept because they were changed after the import."
             )
             % result,
         )
+    if request.htmx:  # type: ignore[attr-defined]
+        # The form asks through htmx (hx-confirm; CSP forbids inline handlers): reload the page.
+        return HttpResponseClientRedirect(reverse("import_job", args=[pk]))
     return redirect("import_job", pk)
 
 

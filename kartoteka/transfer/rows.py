@@ -330,6 +330,8 @@ def interaction_record(
     unkind = ctx.entity == Entity.INTERACTIONS and not fields.get("kind")
     if unkind and all(k != "kind" for k, _m in errors):
         errors.append(("kind", _("Enter the kind: call, meeting, e-mail, …")))
+    if ctx.entity == Entity.INTERACTIONS and fields.get("kind") == Interaction.Kind.PURCHASE:
+        errors.append(("kind", _("Import purchases as purchases: they need amounts.")))
     return record
 
 

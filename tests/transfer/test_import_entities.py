@@ -234,3 +234,34 @@ def test_numbers_with_spaces_and_commas(alice, tmp_path):
     assert job.status == "done", job.problems
     amounts = sorted(Interaction.objects.filter(client=company).values_list("amount", flat=True))
     assert amounts == [Decimal("1234.50"), Decimal("1234567.89")]
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_hostile_names_and_cells_stay_inert(alice, alice_client, tmp_path, media):
+    from django.urls import reverse
+
+    path = write_csv(tmp_path, f"Фамилия,{XSS}\n{XSS},x\n", name="a.csv")
+    with path.open("rb") as stream:
+        job = imports.upload(alice, "persons", f"../../{XSS}.csv", stream, path.stat().st_size)
+    stored = list(media.rglob("*"))
+    assert all(media in p.parents for p in stored)  # nothing outside the job's directory
+    assert all(p.name in ("source", str(job.pk), "imports") for p in stored)
+    imports.configure(alice, job, ["last_name", ""])
+    from kartoteka.transfer import importer
+
+    job.dry_run = True
+    importer.run_job(job)
+    page = alice_client.get(reverse("import_job", args=[job.pk])).content.decode()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_mapping_cannot_reach_fields_outside_the_import(alice, tmp_path):
+    path = write_csv(tmp_path, "Фамилия,x,y,z\nИванов,1,2,3\n")
+    with path.open("rb") as stream:
+        job = imports.upload(alice, "persons", path.name, stream, path.stat().st_size)
+    for field in ("deleted_at", "version", "created_by", "is_superuser", "owner__password"):
+        with pytest.raises(ValidationError) as caught:
+            imports.configure(alice, job, ["last_name", field, "", ""])
+        assert "mapping.1" in caught.value.message_dict

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kartoteka.accounts.models import User
+from kartoteka.core.permissions import Denied
 from kartoteka.transfer import importer, imports
 from kartoteka.transfer.models import Entity, ImportJob, OnDuplicate
 from kartoteka.transfer.outcome import Outcome
@@ -30,7 +31,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--on-duplicate", default="skip", choices=OnDuplicate.values)
         parser.add_argument("--partial", action="store_true", help="import the valid rows only")
-        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check only; exits non-zero when the import would be refused",
+        )
         parser.add_argument("--user", help="import as this user (default: the first admin)")
         parser.add_argument("--json", action="store_true")
 
@@ -39,41 +44,77 @@ class Command(BaseCommand):
         path: Path = options["path"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
+        chosen = _read_mapping(options["mapping"])  # before anything is stored
+        job = None
         try:
             with path.open("rb") as stream:
                 job = imports.upload(
                     user, options["entity"], path.name, stream, path.stat().st_size
                 )
+            mapping = job.mapping if chosen is None else chosen
+            _known_headers(job, mapping)
             imports.configure(
                 user,
                 job,
-                _mapping(options["mapping"], job),
+                mapping,
                 on_duplicate=options["on_duplicate"],
                 atomic=not options["partial"],
             )
-        except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from None
+        except (ValidationError, Denied) as exc:
+            if job is not None:
+                imports.discard(job)  # a refused import leaves no job behind
+            if isinstance(exc, Denied):
+                entity = options["entity"]
+                raise CommandError(f"{user.username}'s role may not create {entity}") from None
+            raise CommandError("; ".join(_messages(exc))) from None
         job.dry_run = options["dry_run"]
+        job.save(update_fields=["dry_run"])
         importer.run_job(job)
         job.refresh_from_db()
         self._report(job, options["json"])
         if job.status not in (ImportJob.Status.DONE, ImportJob.Status.CHECKED):
             raise CommandError(job.error or job.get_status_display())
+        if job.status == ImportJob.Status.CHECKED and job.atomic and job.rejected:
+            raise CommandError(f"the import would be refused: {job.rejected} rows have errors")
 
     def _report(self, job: ImportJob, as_json: bool) -> None:
-        outcome = Outcome(
-            created=job.created, updated=job.updated, skipped=job.skipped, problems=job.problems
-        )
-        summary = outcome.as_json()
+        written = job.status in (ImportJob.Status.DONE, ImportJob.Status.CHECKED)
+        rejected = _rejected(job)
+        summary: dict[str, Any] = {
+            # What was written (a dry run: what would be); nothing when the import was refused.
+            "created": job.created if written else 0,
+            "updated": job.updated if written else 0,
+            "skipped": job.skipped,
+            "rejected": rejected,
+        }
         if as_json:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
         self.stdout.write(
-            f"import {job.pk}: {job.get_status_display()}; created {job.created}, "
-            f"updated {job.updated}, skipped {job.skipped}, rejected {job.rejected}"
+            f"import {job.pk}: {job.get_status_display()}; created {summary['created']}, "
+            f"updated {summary['updated']}, skipped {job.skipped}, rejected {job.rejected}"
         )
-        for problem in summary["rejected"]:
+        for problem in rejected:
             self.stdout.write(f"  row {problem['row']}: {problem['field']}: {problem['message']}")
+
+
+def _rejected(job: ImportJob) -> list[dict[str, Any]]:
+    """Every rejected row's problems, from the rejected-rows file (the job keeps the first 1000)."""
+    path = importer.rejected_path(job)
+    if not path.exists():
+        return Outcome(problems=job.problems).as_json()["rejected"]
+    found = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            entry = json.loads(line)
+            found += [{"row": entry["row"], "field": f, "message": m} for f, m in entry["errors"]]
+    return found
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [f"{key}: {' '.join(m)}" for key, m in exc.message_dict.items()]
+    return list(exc.messages)
 
 
 def _user(username: str | None) -> User:
@@ -88,13 +129,22 @@ def _user(username: str | None) -> User:
     return found
 
 
-def _mapping(option: str, job: ImportJob) -> list[str] | dict[str, str]:
+def _read_mapping(option: str) -> list[str] | dict[str, str] | None:
     if option == "auto":
-        return job.mapping
+        return None
     try:
         value = json.loads(Path(option).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CommandError(f"--mapping {option}: {exc}") from None
-    if not isinstance(value, list | dict):
-        raise CommandError("--mapping: expected a JSON list or object")
+    values = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, list | dict) or not all(isinstance(v, str) for v in values):
+        raise CommandError("--mapping: expected a JSON list of fields or {header: field}")
     return value
+
+
+def _known_headers(job: ImportJob, mapping: list[str] | dict[str, str]) -> None:
+    """A misspelt header in a {header: field} mapping is an error, not a column left out."""
+    if isinstance(mapping, dict):
+        unknown = [h for h in mapping if h not in job.headers]
+        if unknown:
+            raise ValidationError({"mapping": [f"the file has no column {unknown[0]!r}"]})
