@@ -17,6 +17,7 @@ import os
 import random
 import subprocess
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,13 @@ def _inn(r: random.Random) -> str:
     return "".join(map(str, digits))
 
 
-def _phone(r: random.Random, n: int) -> str:
-    code = r.choice(CODES)
-    a, b, c = n % 1000, n // 1000 % 100, n // 100000 % 100
+def _digits(r: random.Random, n: int) -> tuple[int, int, int, int]:
+    return r.choice(CODES), n % 1000, n // 1000 % 100, n // 100000 % 100
+
+
+def _phone(r: random.Random, digits: tuple[int, int, int, int]) -> str:
+    """The number in one of the formats people type."""
+    code, a, b, c = digits
     return r.choice(
         (
             f"+7 ({code}) {a:03d}-{b:02d}-{c:02d}",
@@ -53,6 +58,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
     from kartoteka.clients.demo_rows import translit
 
     r = random.Random(seed)
+    recent: deque[tuple[int, int, int, int]] = deque(maxlen=8)
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         out.write(HEADER)
         for n in range(rows):
@@ -60,8 +66,11 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             last = r.choice(w.SURNAMES) + ("" if male else "а")
             first = r.choice(w.MALE if male else w.FEMALE)
             middle = r.choice(w.PATRONYMIC)
-            phone = _phone(r, n if r.random() > 0.01 else max(n - 7, 0))
-            mobile = _phone(r, n + 10_000_000) if r.random() < 0.3 else ""
+            # 1 % repeat a recent row's number, written another way: a duplicate to skip.
+            digits = recent[0] if r.random() < 0.01 and recent else _digits(r, n)
+            recent.append(digits)
+            phone = _phone(r, digits)
+            mobile = _phone(r, _digits(r, n + 10_000_000)) if r.random() < 0.3 else ""
             email = f"{translit(last)}.{n}@{r.choice(w.MAIL)}" if r.random() < 0.8 else ""
             inn = _inn(r) if r.random() < 0.5 else ""
             born = f"{r.randint(1, 28):02d}.{r.randint(1, 12):02d}.{r.randint(1950, 2004)}"

@@ -107,6 +107,19 @@ def secondary_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:
         return [(name, sql) for name, sql in cursor.fetchall()]
 
 
+def foreign_keys(tables: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(table, constraint, definition) of the PostgreSQL tables' foreign keys, quoted."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) "
+            "ORDER BY 1, 2",
+            [list(tables)],
+        )
+        return [(quote(t), quote(c), d) for t, c, d in cursor.fetchall()]
+
+
 def _index_statements(
     tables: Sequence[str], keep: Sequence[str] = ()
 ) -> tuple[list[str], list[str]]:
@@ -117,8 +130,15 @@ def _index_statements(
     drops = [f"DROP INDEX {name}" for name, _sql in indexes]
     creates = [sql for _name, sql in indexes]
     if is_postgres():
-        if connection.in_atomic_block:  # deferred foreign-key checks must run before CREATE INDEX
-            creates = ["SET CONSTRAINTS ALL IMMEDIATE", *creates, "SET CONSTRAINTS ALL DEFERRED"]
+        # Foreign keys too: checked row by row they cost more than the load; re-adding one
+        # validates the whole table in one query.
+        keys = foreign_keys(tables)
+        drops = [f"ALTER TABLE {t} DROP CONSTRAINT {c}" for t, c, _d in keys] + drops
+        creates = [f"ALTER TABLE {t} ADD CONSTRAINT {c} {d}" for t, c, d in keys] + creates
+        if connection.in_atomic_block:  # pending deferred checks forbid ALTER TABLE: run them
+            immediate, deferred = "SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED"
+            drops = [immediate, *drops, deferred]
+            creates = [immediate, *creates, deferred]
         return drops, creates
     if table(Client) in tables:
         drops += [f"DROP TRIGGER IF EXISTS {name}" for name in search_index.TRIGGERS]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -44,6 +45,9 @@ GC_EVERY = 25  # chunks between collections while the collector is off
 STALE_SECONDS = 120  # a running import whose progress is older than this was interrupted
 
 
+logger = logging.getLogger(__name__)
+
+
 class Cancelled(Exception):
     pass
 
@@ -74,6 +78,8 @@ def progress(job: ImportJob) -> dict[str, Any]:
         return {"done": 0, "total": job.rows or None, "stale": False}
     data["stale"] = time.time() - data.get("at", 0) > STALE_SECONDS
     done, total, spent = data.get("done", 0), data.get("total"), data["at"] - data["started"]
+    if total is not None and done > total:
+        data["total"] = total = None  # the estimate was short (cells with line breaks)
     data["left"] = round(spent * (total - done) / done) if total and done else None
     return data
 
@@ -86,11 +92,15 @@ def _count_rows(path: Path, fmt: str) -> int | None:
     """Data rows, cheaply: newlines in a text file (an estimate when cells hold newlines)."""
     if fmt not in ("csv", "vcf"):
         return None
-    needle = b"\n" if fmt == "csv" else b"BEGIN:VCARD"
-    count = 0
+    # CR alone ends lines in files from old Excel for Mac.
+    needles: tuple[bytes, ...] = (b"BEGIN:VCARD",) if fmt == "vcf" else (b"\n", b"\r")
+    counts = dict.fromkeys(needles, 0)
     with path.open("rb") as stream:
         while block := stream.read(1 << 20):
-            count += block.upper().count(needle) if fmt == "vcf" else block.count(needle)
+            block = block.upper() if fmt == "vcf" else block
+            for needle in needles:
+                counts[needle] += block.count(needle)
+    count = max(counts.values())
     return max(count - 1, 1) if fmt == "csv" else max(count, 1)
 
 
@@ -236,6 +246,10 @@ def run_job(job: ImportJob) -> ImportJob:
         status, error = ImportJob.Status.FAILED, exc.message
     except Denied:
         status, error = ImportJob.Status.FAILED, _("Your role may not create these records.")
+    except Exception as exc:  # the transaction is rolled back; the job must not stay "running"
+        logger.exception("import %s failed", job.pk)
+        status = ImportJob.Status.FAILED
+        error = _("The import failed and nothing was written: %(error)s") % {"error": exc}
     if outcome is not None:
         if job.dry_run:
             status = ImportJob.Status.CHECKED
@@ -246,18 +260,14 @@ def run_job(job: ImportJob) -> ImportJob:
 
 
 def _store(job: ImportJob, status: str, error: str, outcome: Outcome | None) -> None:
+    """The final state; counts of what was written (a dry run's: of what would be)."""
     job.status, job.error, job.finished_at = status, error, timezone.now()
     fields = ["status", "error", "finished_at"]
     if outcome is not None:
-        kept = status == ImportJob.Status.DONE
+        counted = status in (ImportJob.Status.DONE, ImportJob.Status.CHECKED)
         job.rows, job.rejected, job.skipped = outcome.rows, outcome.rejected, outcome.skipped
-        job.created = outcome.created if kept else 0
-        job.updated = outcome.updated if kept else 0
+        job.created = outcome.created if counted else 0
+        job.updated = outcome.updated if counted else 0
         job.problems, job.sample = outcome.problems, outcome.sample
         fields += ["rows", "rejected", "skipped", "created", "updated", "problems", "sample"]
-        if job.dry_run or status != ImportJob.Status.DONE:
-            # What a dry run would create, shown in the preview; nothing was kept.
-            job.problems = outcome.problems
-            job.sample = outcome.sample
-            job.created, job.updated = outcome.created, outcome.updated
     job.save(update_fields=fields)

@@ -98,7 +98,13 @@ def configure(
     _own(user, job)
     if job.status in RUNNING:
         raise ValidationError({"job": [_("The import is running.")]})
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.UNDONE):
+        raise ValidationError({"job": [_("This file has been imported already.")]})
     if isinstance(mapping, dict):
+        unknown = [h for h in mapping if h not in job.headers]
+        if unknown:
+            message = _("The file has no column %(header)s.") % {"header": str(unknown[0])[:60]}
+            raise ValidationError({"mapping": [message]})
         mapping = [mapping.get(h, "") for h in job.headers]
     keys = {f.key: f for f in fields_of(job.entity)}
     errors: dict[str, list[str]] = {}

@@ -89,9 +89,13 @@ class ClientLoader:
         for key, query in queries:
             for value, pk in query if query.query.where else []:
                 found.setdefault((key, value), pk)
-        trashed = Client.all_objects.filter(external_system="", external_id__in=ext)
-        for value, pk, deleted in trashed.values_list("external_id", "pk", "deleted_at"):
-            found[("external_id", value)] = -pk if deleted else pk
+        holders = Client.all_objects.filter(external_system="", external_id__in=ext)
+        for value, pk, deleted, holder in holders.values_list(
+            "external_id", "pk", "deleted_at", "kind"
+        ):
+            # External ids are unique over all clients: one in the trash or on another kind of
+            # client is a clash (negative), not a duplicate to skip or update.
+            found[("external_id", value)] = -pk if deleted or holder != kind else pk
         return found
 
     @staticmethod
@@ -397,7 +401,7 @@ class ClientLoader:
 
 def _external_clash(pk: int | None, earlier: ClientRecord | None, mine: int | None) -> str:
     if pk is not None and pk < 0:
-        return _("A client in the trash has this external id.")
+        return _("Another client (in the trash, or of another kind) has this external id.")
     if earlier is not None:
         return _("Row %(row)d has this external id too.") % {"row": earlier.row}
     if mine is not None:

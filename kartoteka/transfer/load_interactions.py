@@ -103,8 +103,11 @@ class InteractionLoader:
         items = document.fields.setdefault("items", [])
         if record.item is not None:
             items.append(record.item)
-        if document is not record and document.fields.get("amount") is None:
-            document.fields["amount"] = record.fields.get("amount")
+        if document is not record and record.fields.get("amount") is not None:
+            # Accounting exports give each line's sum: the document's amount is their total.
+            document.fields["amount"] = (document.fields.get("amount") or 0) + record.fields[
+                "amount"
+            ]
 
     def _new_only(
         self, ready: list[tuple[int, InteractionRecord]]
@@ -182,7 +185,9 @@ class InteractionLoader:
 
 
 def _sqlite_time(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """UTC as Django's SQLite backend writes it (microseconds only when there are some), so
+    that the stored value equals what a later lookup by that moment compares against."""
+    return str(moment.astimezone(dt.UTC).replace(tzinfo=None))
 
 
 def _key_label(key: str) -> str:

@@ -338,12 +338,6 @@ def test_the_api_follows_a_running_import(api, monkeypatch, django_capture_on_co
     assert all(p["left"] is None or p["left"] >= 0 for p in seen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="importer._count_rows counts b'\\n' only: a CSV with CR line ends (as Excel for Mac "
-    "saves it) is estimated at 1 row, so progress says 2000 done of a total of 1, "
-    "with a negative time left",
-)
 def test_the_progress_of_a_csv_with_cr_line_ends(
     api, monkeypatch, django_capture_on_commit_callbacks
 ):

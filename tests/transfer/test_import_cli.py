@@ -203,12 +203,6 @@ def test_interactions_find_clients_by_phone_in_another_format_and_by_inn(admin, 
 SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 
 
-@pytest.mark.xfail(
-    SQLITE,
-    strict=True,
-    reason="load_interactions._sqlite_time writes '2024-02-01 10:30:00.000000' while Django "
-    "compares with '2024-02-01 10:30:00': on SQLite the same interactions are imported twice",
-)
 def test_interactions_already_on_the_timeline_are_skipped(admin, tmp_path):
     ivanov = person(phones=("+79161234567",))
     text = "Телефон;Дата;Тип\n89161234567;01.02.2024 10:30;call\n89161234567;02.02.2024;meeting\n"
@@ -241,11 +235,6 @@ def test_purchase_lines_of_one_document_make_one_purchase(admin, tmp_path):
     assert Interaction.objects.get(number="А-18").amount == Decimal("300.00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_interactions.InteractionLoader._gather keeps the first line's amount as the "
-    "document's: with a per-line 'Сумма' column a two-line document gets the first line's sum",
-)
 def test_purchase_line_sums_add_up_to_the_document_amount(admin, tmp_path):
     company(inn="7707083893")
     text = (
@@ -291,12 +280,6 @@ def test_create_policy_with_a_known_external_id_is_a_rejected_row(admin, tmp_pat
     assert list(Client.objects.values_list("last_name", flat=True)) == ["Иванов"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_clients.ClientLoader._existing looks external ids up in clients of every kind: "
-    "with --on-duplicate update a person row whose external id is a company's is applied to the "
-    "company and rejected as 'last_name: This field cannot be set.'",
-)
 def test_a_persons_external_id_held_by_a_company_is_named_as_the_problem(admin, tmp_path):
     kartoteka_import(write_csv(tmp_path, "Внешний id;Название\nX-1;Ромашка\n"), entity="companies")
     path = write_csv(tmp_path, "Внешний id;Фамилия\nX-1;Петров\n", name="persons.csv")
