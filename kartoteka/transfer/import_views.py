@@ -89,6 +89,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
         "policies": OnDuplicate.choices,
         "progress": importer.progress(job) if job.status in imports.RUNNING else None,
         "mine": job.user_id == actor(request).pk,
+        "changed": imports.changed_clients(actor(request), job),
     }
     return render(request, "transfer/import_job.html", context)
 

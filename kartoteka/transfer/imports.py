@@ -172,6 +172,13 @@ def save_template(user: User, job: ImportJob, name: str) -> ImportTemplate:
     return template
 
 
+def changed_clients(user: User, job: ImportJob, limit: int = 50) -> list[Client]:
+    """The first clients the import updated that `user` may see, for the import's log."""
+    ids = ImportChange.objects.filter(job=job).values("client")
+    visible = permissions.scope(user, Action.VIEW, Client.all_objects.filter(pk__in=ids))
+    return list(visible.only("pk", "name").order_by("pk")[:limit])
+
+
 def rejected_rows(job: ImportJob) -> tuple[list[str], Iterator[list[Any]]]:
     """The rejected rows as they were in the file, with a column saying why."""
     header = [_("Row"), *job.headers, _("Why it was rejected")]

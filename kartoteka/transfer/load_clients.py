@@ -162,7 +162,8 @@ class ClientLoader:
                 message = (
                     _("Same as row %(row)d.") % {"row": row}
                     if row
-                    else _("Same as an earlier row of the file (id %(id)d).") % {"id": mine}
+                    else _("Same as a client an earlier row of this file created (id %(id)d).")
+                    % {"id": mine}
                 )
                 self.outcome.skip(record.row, key[0], message)
                 return earlier if earlier is not None else mine

@@ -105,3 +105,14 @@ def test_undo_restores_the_state_before(alice, tmp_path):
     assert (result["deleted"], result["trashed"]) == (1, 2)
     assert not Client.objects.exists() and Client.all_objects.count() == 2
     assert ImportJob.objects.get(pk=first.pk).status == "undone"
+
+
+def test_the_import_log_lists_the_records_it_changed(alice, alice_client, tmp_path):
+    from django.urls import reverse
+
+    import_file(alice, write_csv(tmp_path, CSV, name="first.csv"))
+    again = CSV.replace("Иванович;8", "Петрович;8")
+    job = import_file(alice, write_csv(tmp_path, again, name="b.csv"), on_duplicate="update")
+    page = alice_client.get(reverse("import_job", args=[job.pk])).content.decode()
+    ivanov = Client.objects.get(last_name="Иванов")
+    assert f'href="/clients/{ivanov.pk}/"' in page and "Иванов Иван Петрович" in page
