@@ -246,8 +246,8 @@ def _undo_changes(user: User, job: ImportJob, result: dict[str, int]) -> None:
             result["kept"] += 1
             continue
         before = dict(change.before)
-        phones = [PhoneIn(p) for p in before.pop("phones")]
-        emails = [EmailIn(e) for e in before.pop("emails")]
+        phones = [PhoneIn(raw, kind) for raw, kind in before.pop("phones")]
+        emails = [EmailIn(email, kind) for email, kind in before.pop("emails")]
         tags, custom = before.pop("tags"), before.pop("custom")
         owner = before.pop("owner")
         before["owner"] = User.objects.filter(pk=owner).first() if owner else None

@@ -46,7 +46,6 @@ from kartoteka.transfer.outcome import Outcome, add_ids
 from kartoteka.transfer.rows import ClientRecord, role_of
 
 EVENT_COLS = ("client_id", "actor_id", "verb", "changes", "at")
-_KEY_NAMES = {"external_id": "external_id", "inn": "inn", "email": "email", "phone": "phone"}
 
 
 def _fold(name: str) -> str:
@@ -188,13 +187,12 @@ class ClientLoader:
                 record.row, record.cells, [("", _("The record exists and you may not change it."))]
             )
             return False
-        phones, emails, tags = derived.current_contacts(client)
-        before = {
-            f: derived.plain(getattr(client, f)) for f in derived.editable_fields(client.kind)
-        }
-        before.update(
-            owner=client.owner_id, phones=phones, emails=emails, tags=tags, custom=client.custom
-        )
+        before = snapshot(client)
+        phones = [PhoneIn(raw, kind) for raw, kind in before["phones"]]
+        emails = [EmailIn(email, kind) for email, kind in before["emails"]]
+        known_phones = set(client.phones.values_list("e164", flat=True))
+        new_phones = [PhoneIn(raw) for raw, e164 in record.phones if e164 not in known_phones]
+        new_emails = [EmailIn(e) for e in record.emails if e not in {m.email for m in emails}]
         fields = {k: v for k, v in record.fields.items() if v not in ("", None) and k != "owner_id"}
         if "owner_id" in record.fields:
             fields["owner"] = User.objects.get(pk=record.fields["owner_id"])
@@ -204,11 +202,10 @@ class ClientLoader:
                 client,
                 client.version,
                 fields,
-                phones=[PhoneIn(p) for p in phones]
-                + [PhoneIn(raw) for raw, e in record.phones if e not in phones],
-                emails=[EmailIn(e) for e in emails]
-                + [EmailIn(e) for e in record.emails if e not in emails],
-                tags=sorted(set(tags) | set(record.tags)),
+                # Contacts are added to, never replaced: what people typed keeps its kind.
+                phones=phones + new_phones if new_phones else None,
+                emails=emails + new_emails if new_emails else None,
+                tags=sorted(set(before["tags"]) | set(record.tags)) if record.tags else None,
                 custom=record.custom or None,
             )
         except ValidationError as exc:
@@ -398,6 +395,21 @@ class ClientLoader:
         for key in known:
             jobs.pop(key, None)
         write_rows(table(Employment), JOB_COLS, list(jobs.values()))
+
+
+def snapshot(client: Client) -> dict[str, Any]:
+    """A client as "undo this import" puts it back: fields, owner, contacts with their kinds."""
+    data = {
+        f: derived.plain(getattr(client, f))
+        for f in derived.editable_fields(client.kind)
+        if f != "owner"
+    }
+    data["owner"] = client.owner_id
+    data["phones"] = [list(p) for p in client.phones.values_list("raw", "kind")]
+    data["emails"] = [list(e) for e in client.emails.values_list("email", "kind")]
+    data["tags"] = list(client.tags.values_list("name", flat=True))
+    data["custom"] = client.custom
+    return data
 
 
 def _external_clash(pk: int | None, earlier: ClientRecord | None, mine: int | None) -> str:

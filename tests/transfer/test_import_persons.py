@@ -116,3 +116,22 @@ def test_the_import_log_lists_the_records_it_changed(alice, alice_client, tmp_pa
     page = alice_client.get(reverse("import_job", args=[job.pk])).content.decode()
     ivanov = Client.objects.get(last_name="Иванов")
     assert f'href="/clients/{ivanov.pk}/"' in page and "Иванов Иван Петрович" in page
+
+
+def test_update_adds_contacts_and_keeps_what_people_typed(alice, tmp_path):
+    from kartoteka.clients import services
+    from kartoteka.clients.services import PhoneIn
+
+    client = services.create_client(
+        alice, "person", {"last_name": "Орлов"}, phones=[PhoneIn("8 (495) 123-45-67", "work")]
+    )
+    path = write_csv(tmp_path, "Фамилия;Телефон\nОрлов;+7 495 123 45 67, 8 916 000 11 22\n")
+    job = import_file(alice, path, on_duplicate="update")
+    assert job.updated == 1, job.problems
+    phones = list(client.phones.values_list("raw", "kind", "e164"))
+    assert phones == [
+        ("8 (495) 123-45-67", "work", "+74951234567"),
+        ("8 916 000 11 22", "mobile", "+79160001122"),
+    ]
+    imports.undo(alice, job)
+    assert list(client.phones.values_list("raw", "kind")) == [("8 (495) 123-45-67", "work")]
