@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kartoteka.clients",
     "kartoteka.activities",
     "kartoteka.transfer",
+    "kartoteka.sales",
 ]
 
 MIDDLEWARE = [

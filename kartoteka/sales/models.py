@@ -1,0 +1,169 @@
+"""Sales: pipelines with ordered stages, deals moving through them, and the history of moves."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kartoteka.clients.models import Client
+from kartoteka.core.models import SoftDeletable, TimeStamped, Versioned
+
+
+class Pipeline(models.Model):
+    """A sales process: new sales, repeat sales, tenders, …"""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    class Kind(models.TextChoices):
+        OPEN = "open", _("open")
+        WON = "won", _("won")
+        LOST = "lost", _("lost")
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    probability = models.PositiveSmallIntegerField(
+        _("probability, %"), default=0, validators=[MaxValueValidator(100)]
+    )
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices, default=Kind.OPEN)
+    # Deal fields that must be filled before a deal may enter this stage.
+    required_fields = models.JSONField(_("required fields"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["pipeline", "position", "id"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_name_unique"),
+            models.CheckConstraint(condition=Q(probability__lte=100), name="stage_probability"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline} / {self.name}"
+
+
+class LossReason(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("loss reason")
+        verbose_name_plural = _("loss reasons")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(TimeStamped, SoftDeletable, Versioned):
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="deals"
+    )
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="deals"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="deals"
+    )
+    contacts = models.ManyToManyField(
+        Client, verbose_name=_("contact persons"), blank=True, related_name="deals_as_contact"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    expected_close = models.DateField(_("expected close date"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Client.Source.choices, blank=True)
+    next_step = models.CharField(_("next step"), max_length=300, blank=True)
+    loss_reason = models.ForeignKey(
+        LossReason,
+        verbose_name=_("loss reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+    )
+    stage_entered_at = models.DateTimeField(_("in the stage since"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        indexes = [
+            # The kanban: a stage's column, newest activity first.
+            models.Index(
+                fields=["stage", "-updated_at", "-id"],
+                name="deal_column",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["owner", "stage", "-updated_at"],
+                name="deal_owner_column",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(fields=["client", "-created_at"], name="deal_client"),
+            models.Index(fields=["expected_close"], name="deal_close"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="deal_amount_positive"
+            ),
+        ]
+
+    # Whose record this is, for the permissions engine.
+    owner_paths = ("owner",)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StageChange(models.Model):
+    """History as rows: a deal left `from_stage` and entered `to_stage`."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    # Seconds the deal spent in from_stage.
+    seconds_in_stage = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["deal", "-at"], name="stage_change_deal")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id}"
