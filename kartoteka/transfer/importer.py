@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
-from kartoteka.clients.bulk import bulk_mode, table
+from kartoteka.clients.bulk import analyze, bulk_mode, table
 from kartoteka.clients.models import Client, ClientEvent, Email, Employment, Phone
 from kartoteka.core import audit, permissions
 from kartoteka.core.permissions import Action, Denied, Scope
@@ -41,6 +41,7 @@ CHUNK = 2000
 # indexes and builds them once at the end (the lookup indexes duplicates are matched on stay).
 BULK_ROWS = 100_000
 LOOKUP_INDEXES = ("client_inn", "clients_phone_e164", "clients_email_email", "client_external")
+ANALYZE_FROM = 10_000  # created rows after which the planner's statistics are refreshed
 GC_EVERY = 25  # chunks between collections while the collector is off
 STALE_SECONDS = 120  # a running import whose progress is older than this was interrupted
 
@@ -173,10 +174,17 @@ class Run:
                     self._report(total)
                     if number % GC_EVERY == 0:
                         gc.collect()
+                    looks_up = isinstance(loader, ClientLoader) and not loader.fresh
+                    if looks_up and number & (number - 1) == 0:
+                        # Chunks 1, 2, 4, 8, …: the duplicate lookups are planned on fresh
+                        # statistics (stale ones made PostgreSQL hash-join the whole table).
+                        analyze(tables)
         finally:
             gc.enable()
         if isinstance(loader, InteractionLoader):
             loader.finish()
+        elif self.outcome.created >= ANALYZE_FROM:
+            analyze(tables)  # searches right after a big import must not be planned on old figures
 
     def _finish(self) -> None:
         ImportJob.objects.filter(pk=self.job.pk).update(
