@@ -21,6 +21,7 @@ $(VENDOR)/.built: package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css $(VENDOR)/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/
+	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/
 	touch $@
 
 install: $(BIN)/.installed
@@ -59,6 +60,7 @@ messages: install
 bench: install assets
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.imports $(IMPORT_BENCH_ARGS)
+	$(BIN)/python -m bench.kanban $(KANBAN_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -242,6 +242,10 @@ def _register_routers() -> None:
     from kartoteka.transfer.import_api import router as imports
 
     api.add_router("/imports", imports)
+    from kartoteka.sales.api import deals_router, pipelines_router
+
+    api.add_router("/pipelines", pipelines_router)
+    api.add_router("/deals", deals_router)
 
 
 _register_routers()

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("kartoteka.core.urls")),
     path("", include("kartoteka.accounts.urls")),
     path("clients/", include("kartoteka.clients.urls")),
+    path("deals/", include("kartoteka.sales.urls")),
     path("", include("kartoteka.transfer.urls")),
     path("api/v1/", api.urls),
 ]

@@ -31,8 +31,11 @@ from kartoteka.core import alerts, permissions
 from kartoteka.core.pagination import BadCursor, Page
 from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor, render_page
+from kartoteka.sales import queries as sales_queries
+from kartoteka.sales.models import Deal
 
 COLLEAGUES_PERIOD = dt.timedelta(days=90)
+CARD_DEALS = 20
 
 
 def get_client(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Client:
@@ -195,6 +198,8 @@ def card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         "can_edit": permissions.can(actor(request), Action.EDIT, client),
         "can_delete": permissions.can(actor(request), Action.DELETE, client),
         "can_subject_request": permissions.can(user, Action.CONFIGURE),
+        "deals": list(sales_queries.deals_of(user, client)[:CARD_DEALS]),
+        "can_create_deal": permissions.can(user, Action.CREATE, Deal),
     }
 
 

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kartoteka.clients.models import Client
 from kartoteka.core.models import SoftDeletable, TimeStamped, Versioned
@@ -30,9 +31,9 @@ class Pipeline(models.Model):
 
 class Stage(models.Model):
     class Kind(models.TextChoices):
-        OPEN = "open", _("open")
-        WON = "won", _("won")
-        LOST = "lost", _("lost")
+        OPEN = "open", pgettext_lazy("deal status", "open")
+        WON = "won", pgettext_lazy("deal status", "won")
+        LOST = "lost", pgettext_lazy("deal status", "lost")
 
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100)
@@ -78,6 +79,8 @@ class Deal(TimeStamped, SoftDeletable, Versioned):
         Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="deals"
     )
     title = models.CharField(_("title"), max_length=200)
+    # The title case-folded (ё as е), kept by the services: search with `like` on both databases.
+    search_title = models.CharField(max_length=200, default="", editable=False)
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="deals"
     )

@@ -9,9 +9,11 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 
 from kartoteka.clients.models import Client
+from kartoteka.clients.search import fold
 from kartoteka.core import permissions
+from kartoteka.core.lookups import like_escape
 from kartoteka.core.permissions import Action, AnyUser
-from kartoteka.sales.models import Deal, Pipeline, Stage
+from kartoteka.sales.models import Deal, Pipeline, Stage, StageChange
 
 COLUMN_PAGE = 20
 
@@ -67,10 +69,50 @@ def column_page(
 
 
 def deals_of(user: AnyUser, client: Client) -> QuerySet[Deal]:
-    """The deals of a client's card (a company's include its people's as contacts)."""
+    """The deals of a client's card."""
     return (
         visible_deals(user)
         .filter(client=client)
         .select_related("stage", "pipeline", "owner")
         .order_by("-created_at")
     )
+
+
+NOBODY = "none"
+
+
+def filter_deals(
+    deals: QuerySet[Deal],
+    *,
+    pipeline: int | None = None,
+    stage: int | None = None,
+    owner: int | str | None = None,
+    client: int | None = None,
+    status: str | None = None,
+    q: str = "",
+) -> QuerySet[Deal]:
+    """The list's filters, each mapped to one field (request keys never reach the ORM).
+
+    `owner` is a user id or "none"; `status` a stage kind (open, won, lost); `q` a part of the
+    title in any case (the case-folded column, so Cyrillic works on SQLite too).
+    """
+    if pipeline is not None:
+        deals = deals.filter(pipeline_id=pipeline)
+    if stage is not None:
+        deals = deals.filter(stage_id=stage)
+    if owner == NOBODY:
+        deals = deals.filter(owner__isnull=True)
+    elif owner is not None:
+        deals = deals.filter(owner_id=int(owner))
+    if client is not None:
+        deals = deals.filter(client_id=client)
+    if status:
+        deals = deals.filter(stage__kind=status)
+    for word in fold(q).split()[:6]:
+        deals = deals.filter(search_title__like=f"%{like_escape(word)}%")
+    return deals
+
+
+def history(deal: Deal) -> QuerySet[StageChange]:
+    """A deal's moves, newest first: from, to, who, when and the time spent in the stage left."""
+    return StageChange.objects.filter(deal=deal).select_related("from_stage", "to_stage", "actor")

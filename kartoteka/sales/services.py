@@ -11,15 +11,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
 from kartoteka.activities.services import CURRENCIES
 from kartoteka.clients.models import Client
+from kartoteka.clients.search import fold
 from kartoteka.core import audit, permissions
 from kartoteka.core.errors import StaleVersion
-from kartoteka.core.permissions import Action, Denied
+from kartoteka.core.permissions import Action, Denied, Scope
 from kartoteka.sales import events
 from kartoteka.sales.blueprints import BLUEPRINTS, LOSS_REASONS
 from kartoteka.sales.models import Deal, LossReason, Pipeline, Stage, StageChange
@@ -77,6 +79,7 @@ def _clean(deal: Deal, fields: dict[str, Any], errors: dict[str, list[str]]) -> 
         if name in FIELDS:
             setattr(deal, name, "" if value is None and name in ("next_step", "source") else value)
     deal.title = " ".join((deal.title or "").split())
+    deal.search_title = fold(deal.title)
     deal.currency = (deal.currency or "").upper()
     if deal.currency not in CURRENCIES:
         errors.setdefault("currency", []).append(_("Unknown currency."))
@@ -98,8 +101,14 @@ def _check_client(actor: User | None, client: Client | None, errors: dict[str, l
 
 
 def _may_give(actor: User | None, deal: Deal | type[Deal], owner: User | None) -> bool:
-    """Giving a deal to someone else (or to nobody) needs the right to reassign deals."""
-    return actor is None or owner == actor or permissions.can(actor, Action.REASSIGN, deal)
+    """Giving a deal to someone else (or to nobody) needs the right to reassign deals; with a
+    team-wide right, only to someone in the actor's teams."""
+    if actor is None or owner == actor:
+        return True
+    if not permissions.can(actor, Action.REASSIGN, deal):
+        return False
+    team_only = permissions.scope_of(actor, "deal", Action.REASSIGN) is Scope.TEAM
+    return not team_only or owner is None or owner.pk in permissions.rights(actor).team_ids
 
 
 def create_deal(
@@ -171,7 +180,8 @@ def update_deal(
 ) -> Deal:
     """Change a deal read at `expected_version`; StaleVersion if someone saved it since."""
     with transaction.atomic():
-        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        # 404, not a crash, when it went to the trash after the page read it.
+        locked = get_object_or_404(Deal.objects.select_for_update(), pk=deal.pk)
         if actor is not None and not permissions.can(actor, Action.EDIT, locked):
             raise Denied(Action.EDIT)
         if locked.version != expected_version:
@@ -182,8 +192,9 @@ def update_deal(
         changes_owner = "owner" in fields and getattr(new_owner, "pk", None) != owner_before
         if changes_owner and not _may_give(actor, locked, new_owner):
             errors["owner"] = [_("You may not give deals to others.")]
+        client_before = locked.client_id
         _clean(locked, fields, errors)
-        if "client" in fields:
+        if "client" in fields and getattr(fields["client"], "pk", None) != client_before:
             _check_client(actor, fields["client"], errors)
         chosen = _contacts(actor, contacts, errors) if contacts is not None else None
         _required(locked, locked.stage, locked.contacts.all() if chosen is None else chosen, errors)
@@ -204,15 +215,20 @@ def move_deal(
     stage: Stage,
     expected_version: int,
     fields: dict[str, Any] | None = None,
+    *,
+    contacts: Sequence[Client] | None = None,
 ) -> Deal:
-    """Move a deal to `stage`, filling the fields the stage requires from `fields`.
+    """Move a deal to `stage`, filling the fields the stage requires from `fields` (and the
+    contact persons from `contacts`, which replace the deal's when given) in one transaction.
 
     ValidationError names each missing field (the kanban asks for them and tries again);
     StaleVersion when someone moved or changed the deal since it was read.
     """
     fields = dict(fields or {})
     with transaction.atomic():
-        locked = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+        locked = get_object_or_404(
+            Deal.objects.select_for_update().select_related("stage"), pk=deal.pk
+        )
         if actor is not None and not permissions.can(actor, Action.EDIT, locked):
             raise Denied(Action.EDIT)
         if locked.version != expected_version:
@@ -222,14 +238,24 @@ def move_deal(
         errors: dict[str, list[str]] = {}
         loss_reason = fields.pop("loss_reason", None)
         _clean(locked, fields, errors)
-        locked.loss_reason = loss_reason if stage.kind == Stage.Kind.LOST else None
-        _required(locked, stage, locked.contacts.all(), errors)
+        if stage.kind != Stage.Kind.LOST:
+            locked.loss_reason = None
+        elif loss_reason is not None:
+            locked.loss_reason = loss_reason  # a lost deal moved within "lost" keeps its reason
+        chosen = _contacts(actor, contacts, errors) if contacts is not None else None
+        _required(locked, stage, locked.contacts.all() if chosen is None else chosen, errors)
         if errors:
             raise ValidationError(errors)
+        if chosen is not None:
+            locked.contacts.set(chosen)
         before, now = locked.stage, timezone.now()
         if before.pk == stage.pk:
+            if fields or loss_reason is not None or chosen is not None:
+                locked.version += 1  # no move, but what was sent is kept
+                locked.save()
             return locked
-        spent = int((now - locked.stage_entered_at).total_seconds())
+        # Never negative: web servers' clocks may differ by a little (and the column is unsigned).
+        spent = max(0, int((now - locked.stage_entered_at).total_seconds()))
         locked.stage, locked.stage_entered_at, locked.version = stage, now, locked.version + 1
         locked.closed_at = now if stage.kind != Stage.Kind.OPEN else None
         locked.save()

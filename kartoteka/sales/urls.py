@@ -1,0 +1,18 @@
+from django.urls import path
+
+from kartoteka.sales import views
+
+app_name = "sales"
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("list/", views.deal_list, name="list"),
+    path("new/", views.create, name="create"),
+    path("clients/", views.client_search, name="client_search"),
+    path("pipelines/", views.pipeline_list, name="pipelines"),
+    path("columns/<int:stage_id>/", views.column, name="column"),
+    path("<int:pk>/", views.card, name="card"),
+    path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/move/", views.move, name="move"),
+    path("<int:pk>/trash/", views.trash, name="trash"),
+    path("<int:pk>/restore/", views.restore, name="restore"),
+]
