@@ -246,6 +246,12 @@ def _register_routers() -> None:
 
     api.add_router("/pipelines", pipelines_router)
     api.add_router("/deals", deals_router)
+    from kartoteka.sales.catalog_api import router as catalog
+    from kartoteka.sales.report_api import plans_router, reports_router
+
+    api.add_router("/sales", catalog)
+    api.add_router("/plans", plans_router)
+    api.add_router("/reports/sales", reports_router)
 
 
 _register_routers()

@@ -170,3 +170,204 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id}"
+
+
+class Product(models.Model):
+    """A product or service from the price list; deals quote it as line items."""
+
+    name = models.CharField(_("name"), max_length=200)
+    sku = models.CharField(_("article"), max_length=60, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, default="шт.")
+    price = models.DecimalField(
+        _("price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    vat_rate = models.PositiveSmallIntegerField(
+        _("VAT, %"), default=20, validators=[MaxValueValidator(100)]
+    )
+    is_active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku"], condition=~Q(sku=""), name="product_sku_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PriceList(models.Model):
+    """Prices other than the products' own, e.g. for wholesale or for partners."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PriceListItem(models.Model):
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="list_prices")
+    price = models.DecimalField(
+        _("price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "product"], name="price_list_item_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.price_list}: {self.product} {self.price}"
+
+
+class DealItem(models.Model):
+    """A line of a deal: what is sold, how many, at what price, discount and VAT."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(0)]
+    )
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    price = models.DecimalField(
+        _("price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    discount = models.DecimalField(
+        _("discount, %"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    vat_rate = models.PositiveSmallIntegerField(
+        _("VAT, %"), default=20, validators=[MaxValueValidator(100)]
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("line item")
+        verbose_name_plural = _("line items")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Requisites(models.Model):
+    """The selling company's details printed on quotes and invoices (one row)."""
+
+    name = models.CharField(_("company name"), max_length=300)
+    inn = models.CharField(_("INN"), max_length=12, blank=True)
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True)
+    ogrn = models.CharField(_("OGRN"), max_length=15, blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    bank = models.CharField(_("bank"), max_length=200, blank=True)
+    bik = models.CharField(_("BIK"), max_length=9, blank=True)
+    account = models.CharField(_("settlement account"), max_length=20, blank=True)
+    correspondent_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
+    director = models.CharField(_("director"), max_length=200, blank=True)
+    accountant = models.CharField(_("chief accountant"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("company requisites")
+        verbose_name_plural = _("company requisites")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Document(models.Model):
+    """A quote or an invoice as issued: numbered per kind and year, its content frozen."""
+
+    class Kind(models.TextChoices):
+        QUOTE = "quote", _("quote")
+        INVOICE = "invoice", _("invoice")
+
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    issued_on = models.DateField(_("date"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2)
+    vat = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    # Requisites, client and line items as they were when issued: later edits don't change it.
+    content = models.JSONField(default=dict)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year", "number"], name="document_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}/{self.year}"
+
+
+class SalesPlan(models.Model):
+    """A month's target for a manager or for a team: an amount and a number of won deals."""
+
+    month = models.DateField(_("month"))  # the first day of the month
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_plans",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_plans",
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    deals = models.PositiveIntegerField(_("won deals"), default=0)
+
+    class Meta:
+        ordering = ["-month", "id"]
+        verbose_name = _("sales plan")
+        verbose_name_plural = _("sales plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False, team__isnull=True)
+                | Q(owner__isnull=True, team__isnull=False),
+                name="sales_plan_owner_or_team",
+            ),
+            models.UniqueConstraint(
+                fields=["month", "owner"], condition=Q(owner__isnull=False), name="plan_owner"
+            ),
+            models.UniqueConstraint(
+                fields=["month", "team"], condition=Q(team__isnull=False), name="plan_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.owner or self.team}: {self.amount}"

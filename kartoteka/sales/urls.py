@@ -1,9 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from kartoteka.sales import views
 
 app_name = "sales"
 urlpatterns = [
+    path("catalog/", include("kartoteka.sales.catalog_urls")),
+    path("reports/", include("kartoteka.sales.report_urls")),
     path("", views.board, name="board"),
     path("list/", views.deal_list, name="list"),
     path("new/", views.create, name="create"),
