@@ -61,6 +61,7 @@ bench: install assets
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.imports $(IMPORT_BENCH_ARGS)
 	$(BIN)/python -m bench.kanban $(KANBAN_BENCH_ARGS)
+	$(BIN)/python -m bench.forecast $(FORECAST_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
