@@ -161,3 +161,26 @@ class BlueprintForm(StyledForm):
         required=False,
         help_text=_("Leave empty to use the ready-made pipeline's name."),
     )
+
+
+class StageForm(StyledForm):
+    name = forms.CharField(label=_("name"), max_length=100)
+    position = forms.IntegerField(label=_("order"), min_value=0, max_value=1000)
+    probability = forms.IntegerField(label=_("probability, %"), min_value=0, max_value=100)
+    kind = forms.ChoiceField(label=_("kind"), choices=Stage.Kind.choices)
+    required_fields = forms.MultipleChoiceField(
+        label=_("required fields"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from kartoteka.sales.services import REQUIRABLE
+
+        field = self.fields["required_fields"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [
+            (n, getattr(Deal._meta.get_field(n), "verbose_name", n)) for n in REQUIRABLE
+        ]

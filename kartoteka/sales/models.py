@@ -57,6 +57,11 @@ class Stage(models.Model):
     def __str__(self) -> str:
         return f"{self.pipeline} / {self.name}"
 
+    def stage_changes_exist(self) -> bool:
+        """Whether the history of any deal names this stage (it is protected then)."""
+        moved = Q(from_stage=self) | Q(to_stage=self)
+        return StageChange.objects.filter(moved).exists()
+
 
 class LossReason(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)

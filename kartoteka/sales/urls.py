@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from kartoteka.sales import views
+from kartoteka.sales import pipeline_views, views
 
 app_name = "sales"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("clients/", views.client_search, name="client_search"),
     path("pipelines/", views.pipeline_list, name="pipelines"),
+    path("pipelines/<int:pk>/stages/", pipeline_views.pipeline_stages, name="pipeline_stages"),
+    path("stages/<int:pk>/delete/", pipeline_views.stage_delete, name="stage_delete"),
     path("columns/<int:stage_id>/", views.column, name="column"),
     path("<int:pk>/", views.card, name="card"),
     path("<int:pk>/edit/", views.edit, name="edit"),
