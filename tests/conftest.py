@@ -13,7 +13,25 @@ from kartoteka.accounts.models import Role, Team, User
 PASSWORD = "correct-horse-battery"
 
 
+def ensure_seeded() -> None:
+    """Put back the rows migrations seed (roles, the first sales pipeline) when a transactional
+    test that ran before in this process flushed them away."""
+    from django.apps import apps
+
+    from kartoteka.accounts.models import FieldRule, Grant
+    from kartoteka.accounts.roles import seed_roles
+    from kartoteka.sales.models import Pipeline
+
+    if not Role.objects.exists():
+        seed_roles(Role, Grant, FieldRule)
+    if not Pipeline.objects.exists():
+        from importlib import import_module
+
+        import_module("kartoteka.sales.migrations.0002_first_pipeline").seed(apps, None)
+
+
 def make_user(username: str, role: str | None = "manager", **extra: object) -> User:
+    ensure_seeded()
     user = User.objects.create_user(username, f"{username}@example.com", PASSWORD, **extra)
     if role:
         user.role = Role.objects.get(code=role)
@@ -23,6 +41,7 @@ def make_user(username: str, role: str | None = "manager", **extra: object) -> U
 
 @pytest.fixture
 def admin(db) -> User:
+    ensure_seeded()
     return User.objects.create_superuser("admin", "admin@example.com", PASSWORD, first_name="Ada")
 
 

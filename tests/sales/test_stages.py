@@ -107,3 +107,16 @@ def test_the_stages_page_saves_one_stage(admin, pipeline, client):
     assert "&lt;b&gt;Лид&lt;/b&gt;" in client.get(url).content.decode()
     bad = client.post(url, {**form, f"{prefix}-probability": "150"})
     assert bad.status_code == 422
+
+
+def test_the_deal_card_shows_the_clients_timeline_since_the_deal(alice, alice_client):
+    from kartoteka.activities.services import log_interaction
+
+    client = clients.create_client(alice, "person", {"last_name": "Клиент"})
+    deal = services.create_deal(alice, {"title": "Сделка", "client": client})
+    log_interaction(alice, client, {"kind": "call", "subject": "Обсудили условия"})
+    card = alice_client.get(reverse("sales:card", args=[deal.pk])).content.decode()
+    timeline = reverse("clients:timeline", args=[client.pk])
+    assert f'hx-get="{timeline}?since={deal.created_at:%Y-%m-%d}"' in card
+    rows = alice_client.get(f"{timeline}?since={deal.created_at:%Y-%m-%d}").content.decode()
+    assert "Обсудили условия" in rows
