@@ -120,3 +120,20 @@ def test_the_deal_card_shows_the_clients_timeline_since_the_deal(alice, alice_cl
     assert f'hx-get="{timeline}?since={deal.created_at:%Y-%m-%d}"' in card
     rows = alice_client.get(f"{timeline}?since={deal.created_at:%Y-%m-%d}").content.decode()
     assert "Обсудили условия" in rows
+
+
+def test_the_demo_fills_the_board(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from kartoteka.sales.models import Deal, StageChange
+
+    out = StringIO()
+    call_command("demo", clients=40, seed=3, deals=12, json=True, stdout=out)
+    deals = Deal.objects.select_related("stage", "client")
+    assert deals.count() == 12 and '"deals": 12' in out.getvalue()
+    assert all(d.owner_id == d.client.owner_id for d in deals)
+    lost = [d for d in deals if d.stage.kind == "lost"]
+    assert all(d.loss_reason_id for d in lost)
+    assert StageChange.objects.count() >= 12

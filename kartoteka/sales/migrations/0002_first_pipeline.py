@@ -1,12 +1,20 @@
 """The first pipeline (transactional selling) and the loss reasons, so that sales work at once.
 
-Names are stored in the installation's language (LANGUAGE_CODE) at migrate time.
+Names are stored in the installation's language (LANGUAGE_CODE): management commands run with
+translations off, so the seed turns the installation's language on itself.
 """
 
+from django.conf import settings
 from django.db import migrations
+from django.utils import translation
 
 
 def seed(apps, schema_editor):
+    with translation.override(settings.LANGUAGE_CODE):
+        _seed(apps)
+
+
+def _seed(apps):
     from kartoteka.sales.blueprints import BLUEPRINTS, LOSS_REASONS
 
     pipeline_model = apps.get_model("sales", "Pipeline")

@@ -24,6 +24,9 @@ class Command(BaseCommand):
             default=5.0,
             help="average number of interactions per client",
         )
+        parser.add_argument(
+            "--deals", type=int, default=0, help="also this many deals on the sales board"
+        )
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
         parser.add_argument("--progress", action="store_true", help="report each chunk on stderr")
 
@@ -38,6 +41,10 @@ class Command(BaseCommand):
             progress=_report if options.get("progress") else None,
         )
         figures = summary.as_dict()
+        if options.get("deals"):
+            from kartoteka.sales.demo import add_deals
+
+            figures["deals"] = add_deals(options["deals"], options["seed"])
         if options.get("json"):
             self.stdout.write(json.dumps(figures))
         else:

@@ -30,7 +30,8 @@ class Command(BaseCommand):
             create_admin("admin", password)
             login_file.write_text(json.dumps({"username": "admin", "password": password}))
             login_file.chmod(0o600)
-            call_command("demo", clients=options["demo_clients"], seed=1)
+            deals = min(options["demo_clients"] // 5, 200)
+            call_command("demo", clients=options["demo_clients"], seed=1, deals=deals)
         self.stdout.write(f"\nKartoteka: http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}/")
         if login_file.exists():
             login = json.loads(login_file.read_text())
