@@ -16,15 +16,13 @@ import datetime as dt
 import json
 import os
 import random
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.databases import VAR, Target, postgres_reachable, reset, targets
+from bench.databases import VAR, Target
+from bench.runner import each_target, publish, run_worker
 
-SECRET = "bench-only-secret-key-not-for-production-0123456789"  # noqa: S105 - bench only
 TARGET_MS = 1000
 CHUNK = 50_000
 DEAL_COLS = [
@@ -192,16 +190,8 @@ def _worker(args: argparse.Namespace) -> None:
 
 
 def _run(target: Target, args: argparse.Namespace) -> dict[str, Any]:
-    reset(target, fresh=True)
-    env = os.environ | {
-        "DATABASE_URL": target.url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", SECRET),
-        "DEBUG": "0",
-    }
-    command = [sys.executable, "-m", "bench.forecast", "--worker", "--deals", str(args.deals)]
-    command += ["--runs", str(args.runs)]
-    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)  # noqa: S603
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    command = ["-m", "bench.forecast", "--worker", "--deals", str(args.deals)]
+    return run_worker(target, [*command, "--runs", str(args.runs)])
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
@@ -234,17 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.worker:
         _worker(args)
         return
-    VAR.mkdir(parents=True, exist_ok=True)
-    results = []
-    for target in targets(args.db.split(","), args.sqlite_path, args.pg_url):
-        if target.vendor == "postgresql" and not postgres_reachable(target.url):
-            sys.stderr.write(f"bench: PostgreSQL is not reachable at {target.url}; skipped\n")
-            continue
-        results.append(_run(target, args) | {"label": target.label})
-    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    out = VAR / "bench-forecast-results.json"
-    out.write_text(json.dumps({"date": stamp, "results": results}, indent=1, default=str))
-    print(f"Forecast bench, {stamp}\n\n{markdown(results)}\n\nJSON: {out}")
+    results = each_target(args.db, args.sqlite_path, args.pg_url, lambda t: _run(t, args))
+    publish("forecast", "Forecast bench", markdown(results), results)
 
 
 if __name__ == "__main__":

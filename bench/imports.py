@@ -11,19 +11,15 @@ Prints a Markdown table; writes var/bench-import-results.json.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
 import random
-import subprocess
-import sys
 from collections import deque
 from pathlib import Path
 from typing import Any
 
-from bench.databases import VAR, Target, postgres_reachable, reset, targets
+from bench.databases import VAR, Target
+from bench.runner import each_target, publish, run_worker
 
-SECRET = "bench-only-secret-key-not-for-production-0123456789"  # noqa: S105 - bench only
 CODES = [*range(900, 930), *range(950, 1000)]  # mobile codes valid in every block
 HEADER = "Фамилия;Имя;Отчество;Телефон;Мобильный;E-mail;ИНН;Дата рождения;Город\n"
 
@@ -81,16 +77,9 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def _run(target: Target, mode: str, csv_path: Path) -> dict[str, Any]:
-    reset(target, fresh=True)
-    env = os.environ | {
-        "DATABASE_URL": target.url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", SECRET),
-        "DEBUG": "0",
-        "KARTOTEKA_VAR_DIR": str(VAR / "bench-import-var"),
-    }
-    command = [sys.executable, "-m", "bench.import_worker", mode, str(csv_path)]
-    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)  # noqa: S603
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    var = str(VAR / "bench-import-var")
+    command = ["-m", "bench.import_worker", mode, str(csv_path)]
+    return run_worker(target, command, KARTOTEKA_VAR_DIR=var)
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
@@ -128,19 +117,13 @@ def main(argv: list[str] | None = None) -> None:
     csv_path = VAR / f"bench-import-{args.rows}.csv"
     if not csv_path.exists():
         generate(csv_path, args.rows)
-    results = []
-    for target in targets(args.db.split(","), args.sqlite_path, args.pg_url):
-        if target.vendor == "postgresql" and not postgres_reachable(target.url):
-            sys.stderr.write(f"bench: PostgreSQL is not reachable at {target.url}; skipped\n")
-            continue
+
+    def measure(target: Target) -> dict[str, Any]:
         raw = _run(target, "raw", csv_path)
-        imported = _run(target, "import", csv_path)
-        results.append({"label": target.label, "import": imported, "raw": raw})
-        print(f"{target.label}: import {imported}, raw {raw}", file=sys.stderr)
-    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    out = VAR / "bench-import-results.json"
-    out.write_text(json.dumps({"date": stamp, "results": results}, indent=1))
-    print(f"Import bench, {stamp}, {args.rows:,} rows\n\n{markdown(results)}\n\nJSON: {out}")
+        return {"import": _run(target, "import", csv_path), "raw": raw}
+
+    results = each_target(args.db, args.sqlite_path, args.pg_url, measure)
+    publish("import", f"Import bench, {args.rows:,} rows", markdown(results), results)
 
 
 if __name__ == "__main__":
