@@ -4,14 +4,12 @@ Both routers are built by one factory; they differ only in the kind and the body
 (No `from __future__ import annotations` here: ninja reads the factory's annotations.)
 """
 
-import re
 from typing import Annotated, Any
 
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router, Schema
-from ninja.errors import HttpError
+from ninja import Field, Query, Router, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict
 
@@ -23,6 +21,7 @@ from kartoteka.clients.models import Client, Employment
 from kartoteka.clients.queries import ClientFilter, links_of, list_clients
 from kartoteka.clients.schemas import (
     DEFAULT_LIMIT,
+    IF_MATCH,
     MAX_LIMIT,
     Clean,
     ClientIn,
@@ -38,6 +37,7 @@ from kartoteka.clients.schemas import (
     StaffIn,
     StaleOut,
     client_out,
+    expected_version,
     field_error,
     link_out,
     with_cursor,
@@ -46,9 +46,7 @@ from kartoteka.core.errors import StaleVersion
 from kartoteka.core.permissions import Action, can, get_or_404, require, scope
 from kartoteka.core.views import actor
 
-ETAG_RE = re.compile(r'^(?:W/)?(?P<q>"?)(?P<version>\d{1,10})(?P=q)$')
 NOT_FIELDS = {"phones", "emails", "tags", "custom", "owner_id", "version"}
-IF_MATCH = Header(None, alias="If-Match", description='The version read, as sent in the ETag: "3".')
 
 
 class ListQuery(Clean):
@@ -181,21 +179,6 @@ def _fields(payload: ClientIn) -> dict[str, Any]:
     return payload.model_dump(exclude_unset=True, exclude=NOT_FIELDS)
 
 
-def _expected_version(if_match: str | None, version: int | None) -> int:
-    if if_match is not None:
-        match = ETAG_RE.match(if_match.strip())
-        if match is None:
-            raise field_error(
-                ["header", "If-Match"], _('Send the version as in the ETag, e.g. "3".')
-            )
-        if version is not None and version != int(match.group("version")):
-            raise field_error(["body", "version"], _("The version differs from If-Match."))
-        return int(match.group("version"))
-    if version is None:
-        raise HttpError(428, _("Send the version you read: an If-Match header or a version field."))
-    return version
-
-
 def _create(request: HttpRequest, kind: str, payload: ClientIn, response: HttpResponse) -> Any:
     require(actor(request), Action.CREATE, Client)
     me = actor(request)
@@ -213,7 +196,7 @@ def _update(
     response: HttpResponse,
 ) -> dict[str, Any]:
     client = get_or_404(actor(request), Action.EDIT, Client.objects.filter(kind=kind), pk=pk)
-    expected = _expected_version(if_match, payload.version)
+    expected = expected_version(if_match, payload.version)
     if expected != client.version:
         raise StaleVersion(client.version)
     fields = {**_fields(payload), **_owner(request, payload, client.owner_id)}
@@ -223,7 +206,7 @@ def _update(
 
 def _delete(request: HttpRequest, kind: str, pk: int, if_match: str | None) -> tuple[int, None]:
     client = get_or_404(actor(request), Action.DELETE, Client.objects.filter(kind=kind), pk=pk)
-    if if_match is not None and _expected_version(if_match, None) != client.version:
+    if if_match is not None and expected_version(if_match, None) != client.version:
         raise StaleVersion(client.version)
     services.trash_client(actor(request), client)
     return 204, None

@@ -8,11 +8,13 @@ so protected data can never be set by mass assignment.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
-from ninja import Field, Schema
+from ninja import Field, Header, Schema
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict, field_validator
 
@@ -37,6 +39,28 @@ def enum(values: list[str], nullable: bool = True) -> dict[str, Any]:
 def field_error(loc: list[str | int], msg: str) -> NinjaValidationError:
     """A 422 naming one field, in the shape every validation error of the API has."""
     return NinjaValidationError([{"loc": loc, "msg": msg, "type": "value_error"}])
+
+
+# Optimistic locking over HTTP: the version a client read comes back as If-Match or `version`.
+ETAG_RE = re.compile(r'^(?:W/)?(?P<q>"?)(?P<version>\d{1,10})(?P=q)$')
+IF_MATCH = Header(None, alias="If-Match", description='The version read, as sent in the ETag: "3".')
+
+
+def expected_version(if_match: str | None, version: int | None) -> int:
+    """The version a write names: If-Match or the body's `version` (422 if they differ, 428
+    without either)."""
+    if if_match is not None:
+        match = ETAG_RE.match(if_match.strip())
+        if match is None:
+            raise field_error(
+                ["header", "If-Match"], _('Send the version as in the ETag, e.g. "3".')
+            )
+        if version is not None and version != int(match.group("version")):
+            raise field_error(["body", "version"], _("The version differs from If-Match."))
+        return int(match.group("version"))
+    if version is None:
+        raise HttpError(428, _("Send the version you read: an If-Match header or a version field."))
+    return version
 
 
 def with_cursor(fetch: Callable[[], T]) -> T:

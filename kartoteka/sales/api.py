@@ -6,7 +6,6 @@ through get_or_404 (404 for what the user may not see or change); services do ev
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,16 +13,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router
-from ninja.errors import HttpError
+from ninja import Query, Router
 from ninja.errors import ValidationError as NinjaValidationError
 
 from kartoteka.accounts.models import User
 from kartoteka.clients.models import Client
 from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.schemas import (
+    IF_MATCH,
     Message,
     StaleOut,
+    expected_version,
     field_error,
     with_cursor,
 )
@@ -49,8 +49,6 @@ from kartoteka.sales.schemas import (
 pipelines_router = Router(tags=["pipelines"])
 deals_router = Router(tags=["deals"])
 
-ETAG_RE = re.compile(r'^(?:W/)?(?P<q>"?)(?P<version>\d{1,10})(?P=q)$')
-IF_MATCH = Header(None, alias="If-Match", description='The version read, as sent in the ETag: "3".')
 # Service error keys -> body fields of the API.
 RENAMED = {
     "client": "client_id",
@@ -136,19 +134,13 @@ def _contacts(request: HttpRequest, payload: Requirable) -> list[Client] | None:
     return [found[pk] for pk in wanted]
 
 
-def _expected_version(if_match: str | None, version: int | None) -> int:
-    if if_match is not None:
-        match = ETAG_RE.match(if_match.strip())
-        if match is None:
-            raise field_error(
-                ["header", "If-Match"], _('Send the version as in the ETag, e.g. "3".')
-            )
-        if version is not None and version != int(match.group("version")):
-            raise field_error(["body", "version"], _("The version differs from If-Match."))
-        return int(match.group("version"))
-    if version is None:
-        raise HttpError(428, _("Send the version you read: an If-Match header or a version field."))
-    return version
+def _editable(
+    request: HttpRequest, deal_id: int, if_match: str | None, version: int | None
+) -> tuple[User, Deal, int]:
+    """The actor, the deal they may change (else 404) and the version their write names."""
+    me = actor(request)
+    deal = get_or_404(me, Action.EDIT, Deal.objects.all(), pk=deal_id)
+    return me, deal, expected_version(if_match, version)
 
 
 def _query_filters(request: HttpRequest, filters: DealQuery) -> dict[str, Any]:
@@ -256,9 +248,7 @@ def patch_deal(
     response: HttpResponse,
     if_match: str | None = IF_MATCH,
 ) -> dict[str, Any]:
-    me = actor(request)
-    deal = get_or_404(me, Action.EDIT, Deal.objects.all(), pk=deal_id)
-    expected = _expected_version(if_match, payload.version)
+    me, deal, expected = _editable(request, deal_id, if_match, payload.version)
     if expected != deal.version:
         raise StaleVersion(deal.version)
     fields = _references(request, payload)
@@ -281,9 +271,7 @@ def move_deal(
     response: HttpResponse,
     if_match: str | None = IF_MATCH,
 ) -> dict[str, Any]:
-    me = actor(request)
-    deal = get_or_404(me, Action.EDIT, Deal.objects.all(), pk=deal_id)
-    expected = _expected_version(if_match, payload.version)
+    me, deal, expected = _editable(request, deal_id, if_match, payload.version)
     stage = _one(Stage.objects.all(), payload.stage_id, "stage_id", _("There is no such stage."))
     if expected != deal.version:
         raise StaleVersion(deal.version)
@@ -310,7 +298,7 @@ def delete_deal(
     request: HttpRequest, deal_id: int, if_match: str | None = IF_MATCH
 ) -> tuple[int, None]:
     deal = get_or_404(actor(request), Action.DELETE, Deal.objects.all(), pk=deal_id)
-    if if_match is not None and _expected_version(if_match, None) != deal.version:
+    if if_match is not None and expected_version(if_match, None) != deal.version:
         raise StaleVersion(deal.version)
     services.trash_deal(actor(request), deal)
     return 204, None
