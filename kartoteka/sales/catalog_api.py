@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -19,7 +20,8 @@ from kartoteka.core.errors import StaleVersion, field_errors
 from kartoteka.core.permissions import Action, get_or_404, require
 from kartoteka.core.views import actor
 from kartoteka.sales import catalog, documents
-from kartoteka.sales.models import Deal, Document, PriceList, Product
+from kartoteka.sales.models import Deal, Document, PriceList, PriceListItem, Product
+from kartoteka.sales.schemas import ID
 
 router = Router(tags=["products and documents"])
 ERRORS: dict[int, Any] = {403: Message, 404: Message}
@@ -134,7 +136,7 @@ class RequisitesOut(Schema):
 
 
 class ItemIn(Strict):
-    product_id: int | None = Field(None, ge=1, le=2**62)
+    product_id: int | None = ID
     price_list_id: int | None = Field(
         None, ge=1, le=2**62, description="Take the product's price from this price list."
     )
@@ -209,10 +211,17 @@ def product_out(p: Product) -> dict[str, Any]:
     }
 
 
+def with_prices(price_lists: QuerySet[PriceList]) -> QuerySet[PriceList]:
+    """The lists with their prices and products, by product name: two queries in all."""
+    rows = PriceListItem.objects.select_related("product").order_by("product__name", "product_id")
+    return price_lists.prefetch_related(Prefetch("items", queryset=rows))
+
+
 def price_list_out(pl: PriceList) -> dict[str, Any]:
-    rows = pl.items.select_related("product").order_by("product__name", "product_id")
+    """`pl` as read through `with_prices`."""
     items = [
-        {"product_id": r.product_id, "name": r.product.name, "price": str(r.price)} for r in rows
+        {"product_id": r.product_id, "name": r.product.name, "price": str(r.price)}
+        for r in pl.items.all()
     ]
     return {"id": pl.pk, "name": pl.name, "currency": pl.currency, "items": items}
 
@@ -301,10 +310,12 @@ def _get(model: Any, pk: int) -> Any:
 
 @router.get("/price-lists", response=list[PriceListOut], summary="Price lists with prices")
 def list_price_lists(request: HttpRequest) -> list[dict[str, Any]]:
-    return [price_list_out(pl) for pl in PriceList.objects.all()[:200]]
+    return [price_list_out(pl) for pl in with_prices(PriceList.objects.all())[:200]]
 
 
-def _save_list(request: HttpRequest, price_list: PriceList | None, payload: PriceListIn) -> Any:
+def _save_list(
+    request: HttpRequest, price_list: PriceList | None, payload: PriceListIn
+) -> PriceList:
     require(actor(request), Action.CONFIGURE)
     prices: dict[int, Any] = {}
     for i, row in enumerate(payload.items):
@@ -314,7 +325,8 @@ def _save_list(request: HttpRequest, price_list: PriceList | None, payload: Pric
             )
         prices[row.product_id] = row.price
     fields = {"name": payload.name, "currency": payload.currency}
-    return _call(lambda: catalog.save_price_list(actor(request), price_list, fields, prices))
+    saved = _call(lambda: catalog.save_price_list(actor(request), price_list, fields, prices))
+    return with_prices(PriceList.objects.all()).get(pk=saved.pk)
 
 
 @router.post("/price-lists", response={201: PriceListOut, **ERRORS}, summary="Create")

@@ -134,23 +134,34 @@ def price_list_edit(request: HttpRequest, pk: int) -> HttpResponse:
     every = list(Product.objects.filter(is_active=True) | Product.objects.filter(pk__in=current))
     data = request.POST if request.method == "POST" else None
     form = PriceListForm(data, initial={"name": price_list.name, "currency": price_list.currency})
-    errors: dict[str, list[str]] = {}
     for product in every:
         raw = data.get(f"price_{product.pk}", "") if data else current.get(product.pk, "")
         product.list_price = clean_text(str(raw), 20).strip()  # type: ignore[attr-defined]
     if data is not None and form.is_valid():
-        prices = {p.pk: p.list_price for p in every if p.list_price}  # type: ignore[attr-defined]
+        priced = [p for p in every if p.list_price]  # type: ignore[attr-defined]
+        prices = {p.pk: p.list_price for p in priced}  # type: ignore[attr-defined]
         try:
             catalog.save_price_list(actor(request), price_list, form.cleaned_data, prices)
         except ValidationError as exc:
-            errors = field_errors(exc)
-            add_service_errors(form, exc)
+            _add_price_errors(form, exc, priced)
         else:
             messages.success(request, _("Saved."))
             return redirect("sales:price_lists")
-    context = {"form": form, "price_list": price_list, "products": every, "errors": errors}
+    context = {"form": form, "price_list": price_list, "products": every}
     status = 422 if form.errors else 200
     return render(request, "sales/catalog/price_list_edit.html", context, status=status)
+
+
+def _add_price_errors(form: PriceListForm, exc: ValidationError, priced: list[Product]) -> None:
+    """The service's errors, "items.<i>.<field>" (the i-th price sent) named by the product."""
+    for key, texts in field_errors(exc).items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit():
+            name = priced[int(parts[1])].name
+            for text in texts:
+                form.add_error(None, f"{name}: {text}")
+        else:
+            add_service_errors(form, ValidationError({key: texts}))
 
 
 # --- requisites -------------------------------------------------------------------------------

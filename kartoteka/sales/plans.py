@@ -60,6 +60,22 @@ def may_set(actor: AnyUser, owner: User | None, team: Team | None) -> bool:
     return owner is not None and Team.objects.filter(Q(head=actor), members=owner).exists()
 
 
+def settable(actor: AnyUser, plans: list[SalesPlan]) -> set[int]:
+    """The ids of `plans` (their teams loaded) that `actor` may set: `may_set` for each plan, in
+    one query instead of one per plan."""
+    if permissions.rights(actor).is_admin:
+        return {p.pk for p in plans}
+    me = getattr(actor, "pk", None)
+    if me is None:
+        return set()
+    led = set(
+        Team.members.through.objects.filter(team__head_id=me).values_list("user_id", flat=True)
+    )
+    return {
+        p.pk for p in plans if (p.team.head_id == me if p.team is not None else p.owner_id in led)
+    }
+
+
 def _checked(amount: object, currency: str, deals: object) -> tuple[Decimal, str, int]:
     errors: dict[str, list[str]] = {}
     try:

@@ -24,12 +24,11 @@ from kartoteka.core.permissions import Action, Denied
 from kartoteka.core.views import actor
 from kartoteka.sales import plans, reports
 from kartoteka.sales.models import Pipeline, SalesPlan
+from kartoteka.sales.reports import Money
+from kartoteka.sales.schemas import ID
 
 plans_router = Router(tags=["sales plans"])
 reports_router = Router(tags=["sales reports"])
-ID = Field(None, ge=1, le=2**62)
-MONTH = Field(None, max_length=7, description='A month, "YYYY-MM".')
-Money = dict[str, Decimal]
 
 
 # --- schemas ----------------------------------------------------------------------------------

@@ -101,10 +101,11 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         filters = reports.Filters.default()
     rows = plans.visible_plans(user).filter(month__gte=filters.start, month__lte=filters.end)
-    editable = [p for p in rows.order_by("month", "team__name", "owner__username")[:1000]]
-    for plan in editable:
-        plan.editable = plans.may_set(user, plan.owner, plan.team)  # type: ignore[attr-defined]
-    context = {"form": form, "plans": editable, "filters": filters}
+    shown = list(rows.order_by("month", "team__name", "owner__username")[:1000])
+    settable = plans.settable(user, shown)
+    for plan in shown:
+        plan.editable = plan.pk in settable  # type: ignore[attr-defined]
+    context = {"form": form, "plans": shown, "filters": filters}
     return render(request, "sales/reports/plans.html", context, status=422 if form.errors else 200)
 
 

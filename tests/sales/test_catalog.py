@@ -347,3 +347,39 @@ def test_items_on_the_deal_card(client, alice, bob, carol):
     assert client.get(url).status_code == 404
     made.refresh_from_db()
     assert made.version == 2 and DealItem.objects.filter(deal=made).count() == 2
+
+
+def test_api_price_lists_read_in_a_fixed_number_of_queries(alice, admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    manager = Api(alice)
+    made = product()
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert manager.get("/sales/price-lists").status_code == 200
+        return len(queries)
+
+    catalog.save_price_list(admin, None, {"name": "Опт", "currency": "RUB"}, {made.pk: "900"})
+    count()  # the session and the rights, read once
+    one = count()
+    for name in ("Розница", "VIP"):
+        catalog.save_price_list(admin, None, {"name": name, "currency": "RUB"}, {made.pk: "1"})
+    assert count() == one
+    listed = manager.get("/sales/price-lists").json()
+    assert [i["name"] for pl in listed for i in pl["items"]] == ["Станок"] * 3
+
+
+def test_a_bad_list_price_is_named_by_its_product(client, admin):
+    client.force_login(admin)
+    first, second = product("Болт", sku="B-1"), product("Гайка", sku="G-1")
+    pl = catalog.save_price_list(admin, None, {"name": "Опт", "currency": "RUB"})
+    response = client.post(
+        f"/deals/catalog/price-lists/{pl.pk}/",
+        {"name": "Опт", "currency": "RUB", f"price_{first.pk}": "1", f"price_{second.pk}": "-3"},
+    )
+    assert response.status_code == 422 and not PriceListItem.objects.exists()
+    assert response.context["form"].non_field_errors() == [
+        "Гайка: Enter a price that is not negative."
+    ]

@@ -226,3 +226,16 @@ def test_the_plans_page_escapes_names(client, admin, alice, sales):
         "/deals/reports/plans/", {"from": "2026-01", "to": "2026-12"}
     ).content.decode()
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_settable_agrees_with_may_set_per_plan(admin, helen, alice, carol, sales):
+    made = [
+        plans.set_plan(admin, MAY, owner=alice, amount=1),
+        plans.set_plan(admin, MAY, owner=carol, amount=1),
+        plans.set_plan(admin, MAY, team=sales, amount=1),
+    ]
+    shown = list(plans.visible_plans(admin).filter(pk__in=[p.pk for p in made]))
+    for user in (admin, helen, alice, carol):
+        expected = {p.pk for p in shown if plans.may_set(user, p.owner, p.team)}
+        assert plans.settable(user, shown) == expected
+    assert plans.settable(helen, shown) == {made[0].pk, made[2].pk}
