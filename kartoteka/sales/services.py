@@ -72,11 +72,10 @@ def install_blueprint(actor: User | None, blueprint: str, name: str = "") -> Pip
 
 
 def _clean(deal: Deal, fields: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    for name in fields:
+    for name, value in fields.items():
         if name not in FIELDS:
             errors[name] = [_("This field cannot be set.")]
-    for name, value in fields.items():
-        if name in FIELDS:
+        else:
             setattr(deal, name, "" if value is None and name in ("next_step", "source") else value)
     deal.title = " ".join((deal.title or "").split())
     deal.search_title = fold(deal.title)

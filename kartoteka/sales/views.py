@@ -157,10 +157,9 @@ def _board_answer(
     status: int = 200,
 ) -> HttpResponse:
     """Columns swapped in place (out of band), a message, and an event for kanban.js."""
-    pipeline = Pipeline.objects.prefetch_related("stages").get(pk=deal.pipeline_id)
     form = DealFilter(QueryDict(request.POST.get("filters", "")[:2000]))
     context = {
-        "columns": _columns(user, pipeline, form, only) if only != set() else [],
+        "columns": _columns(user, deal.pipeline, form, only) if only != set() else [],
         "filter_query": _filter_query(form, None),
         "message": message,
         "level": level,
@@ -223,8 +222,6 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
             return _board_answer(request, user, deal, None, text, "warning", "kanban:stale", 409)
         messages.warning(request, _("Someone else changed this deal; here it is as it is now."))
         return redirect("sales:card", pk=deal.pk)
-    except Deal.DoesNotExist:  # moved to the trash since it was read (services.move_deal)
-        raise Http404 from None
     except ValidationError as exc:
         missing = _asked(exc)
         if not missing:
@@ -368,15 +365,13 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = DealForm(data, initial=DealForm.initial_for(deal))
     stale = False
     if data is not None and form.is_valid():
-        client = _chosen_client(user, form.cleaned_data["client"])
+        chosen = form.cleaned_data["client"]
+        # Unchanged, the service does not recheck it: a manager may keep working on a deal whose
+        # client they cannot open.
+        client = deal.client if chosen == deal.client_id else _chosen_client(user, chosen)
         fields = form.service_fields(client)
-        if form.cleaned_data["client"] == deal.client_id:
-            # Unchanged: a manager may keep working on a deal whose client they cannot open.
-            fields.pop("client")
         try:
             services.update_deal(user, deal, form.cleaned_data["version"] or 0, fields)
-        except Deal.DoesNotExist:  # moved to the trash since it was read
-            raise Http404 from None
         except StaleVersion:
             stale = True
             form.add_error(
@@ -392,9 +387,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("sales:card", pk=deal.pk)
-    client = _chosen_client(user, parse_id(form["client"].value()))
-    if client is None and str(form["client"].value()) == str(deal.client_id):
-        client = deal.client
+    shown = parse_id(form["client"].value())
+    client = deal.client if shown == deal.client_id else _chosen_client(user, shown)
     context = {"form": form, "client": client, "deal": deal}
     status = 409 if stale else 422 if form.errors else 200
     return render(request, "sales/edit.html", context, status=status)
@@ -425,8 +419,9 @@ def trash(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def restore(request: HttpRequest, pk: int) -> HttpResponse:
     trashed = Deal.all_objects.filter(deleted_at__isnull=False)
-    deal = permissions.get_or_404(actor(request), Action.RESTORE, trashed, pk=pk)
-    services.restore_deal(actor(request), deal)
+    user = actor(request)
+    deal = permissions.get_or_404(user, Action.RESTORE, trashed, pk=pk)
+    services.restore_deal(user, deal)
     messages.success(request, _("“%(deal)s” is restored.") % {"deal": deal.title})
     return redirect("sales:card", pk=deal.pk)
 
