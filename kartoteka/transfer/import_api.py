@@ -81,10 +81,7 @@ def _out(job: ImportJob) -> dict[str, Any]:
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
-    job = imports.visible_jobs(actor(request)).filter(pk=pk).first()
-    if job is None:
-        raise Http404
-    return job
+    return imports.visible_job(actor(request), pk)
 
 
 def _mapping(text: str) -> list[str] | dict[str, str] | None:
@@ -99,23 +96,6 @@ def _mapping(text: str) -> list[str] | dict[str, str] | None:
     ):
         raise ValidationError({"mapping": [_("Send a JSON list or object of field names.")]})
     return value
-
-
-def _known_headers(job: ImportJob, mapping: list[str] | dict[str, str]) -> None:
-    """A {header: field} mapping names columns of this file: a misspelt header is an error,
-    not a column silently left out."""
-    if isinstance(mapping, dict):
-        unknown = [h for h in mapping if h not in job.headers]
-        if unknown:
-            message = _("The file has no column %(header)s.") % {"header": unknown[0][:60]}
-            raise ValidationError({"mapping": [message]})
-
-
-def _configure(
-    me: Any, job: ImportJob, mapping: list[str] | dict[str, str], on_duplicate: str, atomic: bool
-) -> None:
-    _known_headers(job, mapping)
-    imports.configure(me, job, mapping, on_duplicate=on_duplicate, atomic=atomic)
 
 
 class UploadIn(Schema):
@@ -137,12 +117,12 @@ def create(
     if chosen is not None or payload.start:
         try:
             with transaction.atomic():
-                _configure(
+                imports.configure(
                     me,
                     job,
                     job.mapping if chosen is None else chosen,
-                    payload.on_duplicate,
-                    payload.atomic,
+                    on_duplicate=payload.on_duplicate,
+                    atomic=payload.atomic,
                 )
                 if payload.start:
                     imports.start(me, job, dry_run=payload.dry_run)
@@ -170,7 +150,9 @@ def run(request: HttpRequest, pk: int, payload: RunIn) -> dict[str, Any]:
     me, job = actor(request), _job(request, pk)
     mapping = job.mapping if payload.mapping is None else payload.mapping
     with transaction.atomic():  # a refused start leaves the mapping as it was
-        _configure(me, job, mapping, payload.on_duplicate, payload.atomic)
+        imports.configure(
+            me, job, mapping, on_duplicate=payload.on_duplicate, atomic=payload.atomic
+        )
         imports.start(me, job, dry_run=payload.dry_run)
     job.refresh_from_db()
     return _out(job)

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,10 +28,7 @@ PREVIEW_ROWS = 5
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
-    job = imports.visible_jobs(actor(request)).filter(pk=pk).first()
-    if job is None:
-        raise Http404
-    return job
+    return imports.visible_job(actor(request), pk)
 
 
 @require_http_methods(["GET", "POST"])

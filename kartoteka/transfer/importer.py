@@ -105,6 +105,13 @@ def _count_rows(path: Path, fmt: str) -> int | None:
     return max(count - 1, 1) if fmt == "csv" else max(count, 1)
 
 
+def check_rights(actor: User | None, entity: str) -> None:
+    """Denied unless `actor` may create the records of `entity`."""
+    kind = "client" if entity in CLIENT_KIND else "interaction"
+    if permissions.scope_of(actor, kind, Action.CREATE) is Scope.NONE:
+        raise Denied(Action.CREATE)
+
+
 class Run:
     """One pass over the file; `execute()` returns the outcome after commit or rollback."""
 
@@ -131,7 +138,7 @@ class Run:
         try:
             table_ = readers.open_table(source_path(self.job), self.job.filename)
             total = _count_rows(source_path(self.job), table_.format)
-            self._check_rights()
+            check_rights(self.actor, self.job.entity)
             with transaction.atomic():
                 self._load(table_, total)
                 keep = not self.job.dry_run and not (self.job.atomic and self.outcome.rejected)
@@ -142,11 +149,6 @@ class Run:
         finally:
             self._rejected_file.close()
         return self.outcome
-
-    def _check_rights(self) -> None:
-        kind = "client" if self.job.entity in CLIENT_KIND else "interaction"
-        if permissions.scope_of(self.actor, kind, Action.CREATE) is Scope.NONE:
-            raise Denied(Action.CREATE)
 
     def _load(self, table_: readers.Table, total: int | None) -> None:
         ctx = rows.Context(self.job.entity, self.actor)

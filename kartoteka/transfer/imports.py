@@ -13,7 +13,8 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from kartoteka.activities.models import Interaction
 from kartoteka.clients.models import Client
 from kartoteka.clients.services import EmailIn, PhoneIn, touch_last_contact, update_client
 from kartoteka.core import audit, permissions
-from kartoteka.core.permissions import Action, Denied, Scope
+from kartoteka.core.permissions import Action, Denied
 from kartoteka.transfer import importer, readers
 from kartoteka.transfer.fields import CLIENT_KIND, fields_of, suggest
 from kartoteka.transfer.models import Entity, ImportChange, ImportJob, ImportTemplate, OnDuplicate
@@ -37,12 +38,15 @@ def visible_jobs(user: User) -> QuerySet[ImportJob]:
     return jobs if permissions.rights(user).is_admin else jobs.filter(user=user)
 
 
+def visible_job(user: User, pk: int) -> ImportJob:
+    """One of `visible_jobs`, or 404."""
+    return get_object_or_404(visible_jobs(user), pk=pk)
+
+
 def _may_import(user: User, entity: str) -> None:
     if entity not in Entity.values:
         raise ValidationError({"entity": [_("Choose what to import.")]})
-    kind = "client" if entity in CLIENT_KIND else "interaction"
-    if permissions.scope_of(user, kind, Action.CREATE) is Scope.NONE:
-        raise Denied(Action.CREATE)
+    importer.check_rights(user, entity)
 
 
 def upload(user: User, entity: str, name: str, stream: IO[bytes], size: int) -> ImportJob:
@@ -223,13 +227,6 @@ def undo(user: User, job: ImportJob) -> dict[str, int]:
     return result
 
 
-def _in_ranges(ranges: list[list[int]]) -> Q:
-    query = Q(pk__in=[])
-    for first, last in ranges:
-        query |= Q(pk__gte=first, pk__lte=last)
-    return query
-
-
 def _undo_interactions(job: ImportJob, result: dict[str, int]) -> None:
     for first, last in job.created_interactions:
         rows = Interaction.all_objects.filter(pk__gte=first, pk__lte=last)
@@ -240,7 +237,9 @@ def _undo_interactions(job: ImportJob, result: dict[str, int]) -> None:
 
 
 def _undo_changes(user: User, job: ImportJob, result: dict[str, int]) -> None:
-    for change in ImportChange.objects.filter(job=job).select_related("client"):
+    changes = list(ImportChange.objects.filter(job=job).select_related("client"))
+    owners = User.objects.in_bulk({c.before["owner"] for c in changes if c.before.get("owner")})
+    for change in changes:
         client = change.client
         if client is None or client.version != change.version:
             result["kept"] += 1
@@ -250,7 +249,7 @@ def _undo_changes(user: User, job: ImportJob, result: dict[str, int]) -> None:
         emails = [EmailIn(email, kind) for email, kind in before.pop("emails")]
         tags, custom = before.pop("tags"), before.pop("custom")
         owner = before.pop("owner")
-        before["owner"] = User.objects.filter(pk=owner).first() if owner else None
+        before["owner"] = owners.get(owner) if owner else None
         for name in ("birthday", "company_day"):
             if before.get(name):
                 before[name] = dt.date.fromisoformat(before[name])

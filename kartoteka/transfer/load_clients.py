@@ -41,6 +41,7 @@ from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.permissions import Action, Denied
 from kartoteka.transfer import values
+from kartoteka.transfer.fields import CLIENT_KIND
 from kartoteka.transfer.models import ImportChange, ImportJob, OnDuplicate
 from kartoteka.transfer.outcome import Outcome, add_ids
 from kartoteka.transfer.rows import ClientRecord, role_of
@@ -55,7 +56,7 @@ def _fold(name: str) -> str:
 class ClientLoader:
     def __init__(self, job: ImportJob, outcome: Outcome, actor: User | None) -> None:
         self.job, self.outcome, self.actor = job, outcome, actor
-        self.kind = "person" if job.entity == "persons" else "company"
+        self.kind = CLIENT_KIND[job.entity]
         self.postgres = is_postgres()
         self.now = timezone.now()
         self.stamp: Any = self.now if self.postgres else self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -63,6 +64,7 @@ class ClientLoader:
         self.totals = {k: sum(w.values()) or 1 for k, w in self.weights.items()}
         self.actor_id = getattr(actor, "pk", None)
         self.tag_ids: dict[str, int] = {}
+        self.owners: dict[int, User] = {}  # the owners rows name, read once for all updates
         self.companies: dict[str, int] = {}  # folded name -> id, found or created by this import
         self.event = json.dumps({"import": job.pk})
         self.editable = permissions.scope(actor, Action.EDIT, Client.objects.all())
@@ -192,10 +194,13 @@ class ClientLoader:
         emails = [EmailIn(email, kind) for email, kind in before["emails"]]
         known_phones = set(client.phones.values_list("e164", flat=True))
         new_phones = [PhoneIn(raw) for raw, e164 in record.phones if e164 not in known_phones]
-        new_emails = [EmailIn(e) for e in record.emails if e not in {m.email for m in emails}]
+        known_emails = {m.email for m in emails}
+        new_emails = [EmailIn(e) for e in record.emails if e not in known_emails]
         fields = {k: v for k, v in record.fields.items() if v not in ("", None) and k != "owner_id"}
-        if "owner_id" in record.fields:
-            fields["owner"] = User.objects.get(pk=record.fields["owner_id"])
+        if (owner_id := record.fields.get("owner_id")) is not None:
+            if owner_id not in self.owners:
+                self.owners[owner_id] = User.objects.get(pk=owner_id)
+            fields["owner"] = self.owners[owner_id]
         try:
             saved = update_client(
                 self.actor,
@@ -230,7 +235,6 @@ class ClientLoader:
         main, kind = kind is None, kind or self.kind
         ids = allocate_ids(Client, len(records))
         rows, phones, emails, tags, events = [], [], [], [], []
-        actor_id = getattr(self.actor, "pk", None)
         for pk, record in zip(ids, records, strict=True):
             rows.append(self._client_row(pk, record, kind, main))
             phones += [
@@ -239,7 +243,7 @@ class ClientLoader:
             ]
             emails += [(pk, ContactKind.WORK, e, i) for i, e in enumerate(record.emails)]
             tags += [(pk, tag) for tag in self._tag_ids(record.tags)]
-            events.append((pk, actor_id, ClientEvent.Verb.CREATED, self.event, self.stamp))
+            events.append((pk, self.actor_id, ClientEvent.Verb.CREATED, self.event, self.stamp))
         write_rows(table(Client), CLIENT_COLS, rows)
         write_rows(table(Phone), PHONE_COLS, phones)
         write_rows(table(Email), EMAIL_COLS, emails)

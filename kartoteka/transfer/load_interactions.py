@@ -34,13 +34,13 @@ _LOOKUPS = {
     "phone": "phones__e164",
     "email": "emails__email",
 }
-_KEY_FIELDS = {"external_id": "client_external_id", "inn": "client_inn"}
-_KEY_FIELDS.update(phone="client_phone", email="client_email")
+_KEY_FIELDS = {key: f"client_{key}" for key in _LOOKUPS}  # the column each key is read from
 
 
 class InteractionLoader:
     def __init__(self, job: ImportJob, outcome: Outcome, actor: User | None) -> None:
         self.job, self.outcome, self.actor = job, outcome, actor
+        self.actor_id = getattr(actor, "pk", None)
         self.postgres = is_postgres()
         self.visible = permissions.scope(actor, Action.VIEW, Client.objects.all())
         self.may_name_authors = permissions.rights(actor).is_admin
@@ -89,7 +89,7 @@ class InteractionLoader:
     def _allowed(self, record: InteractionRecord) -> bool:
         errors = []
         author = record.fields.get("author_id")
-        if author not in (None, getattr(self.actor, "pk", None)) and not self.may_name_authors:
+        if author not in (None, self.actor_id) and not self.may_name_authors:
             errors.append(("author", _("You may import only your own interactions.")))
         if record.fields["occurred_at"] > self.latest:
             errors.append(("occurred_at", _("An interaction cannot be in the future.")))
@@ -168,7 +168,7 @@ class InteractionLoader:
         for item in items:
             item.setdefault("quantity", "1")
             item.setdefault("price", "0")
-        author = f.get("author_id", getattr(self.actor, "pk", None))
+        author = f.get("author_id", self.actor_id)
         when = f["occurred_at"]
         times = (stamp, when) if self.postgres else (_sqlite_time(stamp), _sqlite_time(when))
         kind = f["kind"]
