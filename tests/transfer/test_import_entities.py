@@ -265,3 +265,16 @@ def test_mapping_cannot_reach_fields_outside_the_import(alice, tmp_path):
         with pytest.raises(ValidationError) as caught:
             imports.configure(alice, job, ["last_name", field, "", ""])
         assert "mapping.1" in caught.value.message_dict
+
+
+def test_an_over_long_client_id_is_named_not_dropped(alice, tmp_path):
+    text = f"Код клиента;Тип;Дата\n{'X' * 101};call;01.01.2024\n"
+    job = import_file(
+        alice,
+        write_csv(tmp_path, text),
+        "interactions",
+        ["client_external_id", "kind", "occurred_at"],
+    )
+    assert job.status == "rejected"
+    assert [p["field"] for p in job.problems] == ["client_external_id"]
+    assert "100" in job.problems[0]["message"]
