@@ -22,6 +22,9 @@ $(VENDOR)/.built: package.json package-lock.json
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css $(VENDOR)/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/
 	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/
+	cp node_modules/fullcalendar/main.min.js $(VENDOR)/fullcalendar.min.js
+	cp node_modules/fullcalendar/main.min.css $(VENDOR)/fullcalendar.min.css
+	cp node_modules/fullcalendar/locales/ru.js $(VENDOR)/fullcalendar-ru.js
 	touch $@
 
 install: $(BIN)/.installed
@@ -62,6 +65,7 @@ bench: install assets
 	$(BIN)/python -m bench.imports $(IMPORT_BENCH_ARGS)
 	$(BIN)/python -m bench.kanban $(KANBAN_BENCH_ARGS)
 	$(BIN)/python -m bench.forecast $(FORECAST_BENCH_ARGS)
+	$(BIN)/python -m bench.planner $(PLANNER_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

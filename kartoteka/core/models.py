@@ -118,3 +118,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class RealtimeEvent(models.Model):
+    """An event for one user's open pages, when there is no Redis to carry it (see realtime)."""
+
+    user_id = models.BigIntegerField()
+    event = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user_id", "id"], name="realtime_user_event")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.event}"

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from kartoteka.core import views
+from kartoteka.core import realtime, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("events/", realtime.stream_view, name="events"),
 ]

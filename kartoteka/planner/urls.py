@@ -1,0 +1,20 @@
+from django.urls import path
+
+from kartoteka.planner import calendar_views, views
+
+app_name = "planner"
+urlpatterns = [
+    path("", views.task_list, name="list"),
+    path("new/", views.create, name="create"),
+    path("<int:pk>/", views.card, name="task"),
+    path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/done/", views.done, name="done"),
+    path("<int:pk>/postpone/", views.postpone, name="postpone"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("client/<int:pk>/", views.client_tasks, name="client_tasks"),
+    path("deal/<int:pk>/", views.deal_tasks, name="deal_tasks"),
+    path("calendar/", calendar_views.calendar, name="calendar"),
+    path("calendar/events/", calendar_views.events, name="calendar_events"),
+    path("calendar/move/", calendar_views.move, name="calendar_move"),
+]
