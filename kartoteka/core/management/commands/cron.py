@@ -2,7 +2,9 @@
 
 Run it from the system's cron every few minutes, or with --loop beside the worker
 (`kartoteka serve` does that in embedded mode). A job runs at most once per period,
-judged by when it was last enqueued in the database task queue.
+judged by when it was last enqueued in the database task queue. With --loop it also ticks
+every --tick seconds (5) for what cannot wait ten minutes: due reminders are handed to the
+workers (see kartoteka/planner/tasks.py).
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from kartoteka.clients import tasks as client_tasks
+from kartoteka.planner import tasks as planner_tasks
 
 # name -> (task, period)
 JOBS: dict[str, tuple[Any, dt.timedelta]] = {
     "retention": (client_tasks.apply_retention, dt.timedelta(days=1)),
+    "realtime_prune": (planner_tasks.prune_realtime, dt.timedelta(hours=1)),
 }
+# Checked on every tick of --loop: callables that enqueue work when there is some.
+TICKS: list[Callable[[], Any]] = [planner_tasks.enqueue_reminders_if_due]
 
 
 def due(task: Any, period: dt.timedelta, now: dt.datetime) -> bool:
@@ -48,6 +54,7 @@ class Command(BaseCommand):
             "--loop", action="store_true", help="keep checking every --interval seconds"
         )
         parser.add_argument("--interval", type=int, default=600)
+        parser.add_argument("--tick", type=float, default=5.0, help="seconds between fast ticks")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -55,6 +62,10 @@ class Command(BaseCommand):
                 run_due(say=self.stdout.write)
                 if not options["loop"]:
                     return
-                time.sleep(options["interval"])
+                ends = time.monotonic() + options["interval"]
+                while time.monotonic() < ends:
+                    for tick in TICKS:
+                        tick()
+                    time.sleep(max(0.5, options["tick"]))
         except KeyboardInterrupt:  # Ctrl-C in `make run`: stop quietly
             return
