@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
@@ -32,6 +33,7 @@ from django.views.decorators.http import require_GET
 
 from kartoteka.core.models import RealtimeEvent
 
+log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 STREAM_SECONDS = 55
 HEARTBEAT_SECONDS = 15
@@ -121,7 +123,15 @@ def sync_stream(user_id: int, last_event_id: str | None, seconds: float) -> Iter
     after = _poll_start(user_id, last_event_id)
     ends = time.monotonic() + seconds
     while time.monotonic() < ends:
-        for event_id, event, data in _poll(user_id, after):
+        # A comment line first: under WSGI writing is the only way to learn that the page has
+        # gone, and the stream should stop before it reads the database again.
+        yield b":\n\n"
+        try:
+            rows = _poll(user_id, after)
+        except Exception:  # the database went away: end; the browser reconnects later
+            log.info("event stream of user %s ended by a database error", user_id, exc_info=True)
+            return
+        for event_id, event, data in rows:
             after = event_id
             yield frame(event, data, event_id)
         time.sleep(POLL_SECONDS)
