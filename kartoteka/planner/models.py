@@ -246,3 +246,25 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} for {self.user_id} at {self.remind_at:%Y-%m-%d %H:%M}"
+
+
+class CalendarFeed(models.Model):
+    """A secret address of one user's iCalendar feed. Only the key's hash is kept; a new key
+    revokes the old one."""
+
+    PREFIX = "kcal_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=20, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="calendarfeed_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.hint}…"

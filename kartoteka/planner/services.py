@@ -20,7 +20,7 @@ from kartoteka.clients.models import Client
 from kartoteka.core import audit, permissions
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.permissions import Action, Denied, Scope
-from kartoteka.planner import events, recurrence, reminders
+from kartoteka.planner import events, ical, recurrence, reminders
 from kartoteka.planner.models import Task, TaskChange, TaskLink
 from kartoteka.sales.models import Deal
 
@@ -173,6 +173,8 @@ def create_task(
         _set_links(task, targets)
         _change(task, TaskChange.Verb.CREATED, actor, to_due=task.due_at)
         reminders.schedule(task)
+        if participants:
+            ical.send_invitations(task)
         events.emit(events.TaskCreated(task.pk, getattr(actor, "pk", None)))
     return task
 
@@ -227,6 +229,8 @@ def update_task(
         if "assignee" in changed:
             audit.record(actor, "reassign", locked, assignee=str(locked.assignee))
         reminders.schedule(locked)
+        if {"due_at", "duration_minutes", "title"} & set(changed) or participants is not None:
+            ical.send_invitations(locked)
     return locked
 
 
@@ -255,6 +259,7 @@ def reschedule_task(
         locked.save()
         _change(locked, TaskChange.Verb.RESCHEDULED, actor, from_due=before, to_due=locked.due_at)
         reminders.schedule(locked)
+        ical.send_invitations(locked)
     return locked
 
 
@@ -294,6 +299,7 @@ def cancel_task(
         locked.save()
         _change(locked, TaskChange.Verb.CANCELLED, actor, reason=reason.strip()[:500])
         reminders.schedule(locked)
+        ical.send_invitations(locked, cancel=True)
         _next_occurrence(actor, locked)
     return locked
 

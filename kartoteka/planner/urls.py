@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kartoteka.planner import calendar_views, views
+from kartoteka.planner import calendar_views, feed_views, views
 
 app_name = "planner"
 urlpatterns = [
@@ -17,4 +17,8 @@ urlpatterns = [
     path("calendar/", calendar_views.calendar, name="calendar"),
     path("calendar/events/", calendar_views.events, name="calendar_events"),
     path("calendar/move/", calendar_views.move, name="calendar_move"),
+    path("calendar/subscription/", feed_views.feed_settings, name="feed"),
+    path("calendar/subscription/new/", feed_views.feed_new, name="feed_new"),
+    path("calendar/subscription/revoke/", feed_views.feed_revoke, name="feed_revoke"),
+    path("ical/<str:key>.ics", feed_views.feed, name="ical"),
 ]
