@@ -12,6 +12,7 @@ A user without a role has a sales manager's rights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar, Union
@@ -63,6 +64,8 @@ class Rights:
     grants: dict[tuple[str, str], Scope] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     team_ids: frozenset[int] = frozenset()
+    # Rows of a kind the user may view while standing in for an absent colleague (or None).
+    stand_in: dict[str, Q | None] = field(default_factory=dict)
 
     def scope(self, kind: str, action: Action) -> Scope:
         if self.is_admin:
@@ -154,6 +157,26 @@ def _owner_ids(obj: Model) -> set[int]:
     return ids
 
 
+# --- standing in for an absent colleague -----------------------------------------------------
+
+# kind -> function(user id) -> the extra rows of that kind the user may view as a substitute
+# (None when they stand in for nobody now). The planner registers "task" and "client".
+STAND_IN: dict[str, Callable[[int], Q | None]] = {}
+
+
+def register_stand_in(kind: str, rows: Callable[[int], Q | None]) -> None:
+    STAND_IN[kind] = rows
+
+
+def _stand_in(who: Rights, kind: str, action: Action) -> Q | None:
+    """What a substitute also sees (view only), read once per request and kind."""
+    if action is not Action.VIEW or kind not in STAND_IN or who.user_id is None:
+        return None
+    if kind not in who.stand_in:
+        who.stand_in[kind] = STAND_IN[kind](who.user_id)
+    return who.stand_in[kind]
+
+
 # --- the questions everyone asks --------------------------------------------------------------
 
 
@@ -179,8 +202,13 @@ def can(
         return True
     owners = _owner_ids(obj)
     if level is Scope.OWN:
-        return who.user_id in owners
-    return not owners or bool(owners & who.team_ids)
+        allowed = who.user_id in owners
+    else:
+        allowed = not owners or bool(owners & who.team_ids)
+    extra = None if allowed else _stand_in(who, kind, action)
+    if extra is not None:
+        return type(obj)._default_manager.filter(extra, pk=obj.pk).exists()
+    return allowed
 
 
 def require(
@@ -200,11 +228,12 @@ def scope(user: AnyUser, action: Action, queryset: QuerySet[M]) -> QuerySet[M]:
         return queryset
     assert who.user_id is not None
     if level is Scope.OWN:
-        return queryset.filter(_owned_by(queryset.model, [who.user_id]))
-    # A team also sees the records nobody owns yet (unassigned leads to hand out).
-    return queryset.filter(
-        _owned_by(queryset.model, sorted(who.team_ids)) | _unowned(queryset.model)
-    )
+        visible = _owned_by(queryset.model, [who.user_id])
+    else:
+        # A team also sees the records nobody owns yet (unassigned leads to hand out).
+        visible = _owned_by(queryset.model, sorted(who.team_ids)) | _unowned(queryset.model)
+    extra = _stand_in(who, kind_of(queryset.model), action)
+    return queryset.filter(visible | extra if extra is not None else visible)
 
 
 def get_or_404(user: AnyUser, action: Action, queryset: QuerySet[M], **lookup: object) -> M:

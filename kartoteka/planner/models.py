@@ -268,3 +268,46 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.hint}…"
+
+
+class Absence(models.Model):
+    """A user away for a period (holiday, sick leave) and who stands in for them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("absent"),
+        on_delete=models.CASCADE,
+        related_name="absences",
+    )
+    substitute = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("substitute"),
+        on_delete=models.CASCADE,
+        related_name="substitutions",
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        indexes = [
+            models.Index(fields=["substitute", "ends_on", "starts_on"], name="absence_substitute")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="absence_period"
+            ),
+            models.CheckConstraint(
+                condition=~Q(user=models.F("substitute")), name="absence_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.starts_on}–{self.ends_on}"

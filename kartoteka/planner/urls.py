@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kartoteka.planner import calendar_views, feed_views, views
+from kartoteka.planner import absence_views, calendar_views, feed_views, views
 
 app_name = "planner"
 urlpatterns = [
@@ -21,4 +21,8 @@ urlpatterns = [
     path("calendar/subscription/new/", feed_views.feed_new, name="feed_new"),
     path("calendar/subscription/revoke/", feed_views.feed_revoke, name="feed_revoke"),
     path("ical/<str:key>.ics", feed_views.feed, name="ical"),
+    path("absences/", absence_views.absences, name="absences"),
+    path("absences/new/", absence_views.absence_new, name="absence_new"),
+    path("absences/<int:pk>/delete/", absence_views.absence_end, name="absence_end"),
+    path("absences/take-over/", absence_views.take_over, name="take_over"),
 ]
