@@ -252,10 +252,11 @@ def _register_routers() -> None:
     api.add_router("/sales", catalog)
     api.add_router("/plans", plans_router)
     api.add_router("/reports/sales", reports_router)
-    from kartoteka.planner.api import calendar_router, tasks_router
+    from kartoteka.planner.api import calendar_router, report_router, tasks_router
 
     api.add_router("/tasks", tasks_router)
     api.add_router("/calendar", calendar_router)
+    api.add_router("/reports/tasks", report_router)
 
 
 _register_routers()

@@ -3,6 +3,7 @@ see (else 422 naming the field), records through get_or_404; services do every w
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 
 from kartoteka.accounts.models import User
@@ -28,6 +29,7 @@ from kartoteka.core.pagination import keyset_page
 from kartoteka.core.permissions import Action, get_or_404, require
 from kartoteka.core.views import actor
 from kartoteka.planner import agenda, queries, services
+from kartoteka.planner import team_report as report
 from kartoteka.planner.models import Task
 from kartoteka.planner.schemas import (
     CalendarQuery,
@@ -302,3 +304,32 @@ def calendar(request: HttpRequest, filters: Query[CalendarQuery]) -> dict[str, A
     except agenda.RangeError as exc:
         raise field_error(["query", exc.field], exc.message) from None
     return {"items": items}
+
+
+# --- the team report --------------------------------------------------------------------------
+
+report_router = Router(tags=["reports"])
+
+
+class ReportQuery(Schema):
+    start: dt.date
+    end: dt.date
+
+
+class ReportRow(Schema):
+    user_id: int | None
+    name: str
+    done: int
+    overdue: int
+    postponed: int
+
+
+class ReportOut(Schema):
+    items: list[ReportRow]
+
+
+@report_router.get("", response=ReportOut, summary="Tasks done, overdue and postponed per person")
+def team_report(request: HttpRequest, filters: Query[ReportQuery]) -> dict[str, Any]:
+    if filters.end < filters.start or (filters.end - filters.start).days > 366:
+        raise field_error(["query", "end"], _("The end must be after the start, within a year."))
+    return {"items": report.team_report(actor(request), filters.start, filters.end)}

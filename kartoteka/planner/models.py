@@ -108,6 +108,14 @@ class Task(TimeStamped, Versioned):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="occurrences"
     )
     occurrence = models.PositiveSmallIntegerField(default=1)
+    # The contact rule that created the task, if a rule did (one open task per client and rule).
+    rule = models.ForeignKey(
+        "planner.ContactRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
 
     class Meta:
         verbose_name = _("task")
@@ -311,3 +319,33 @@ class Absence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.starts_on}–{self.ends_on}"
+
+
+class ContactRule(models.Model):
+    """ "Clients matching these criteria must be contacted every N days (by these kinds)."
+
+    `criteria` is a JSON object of named criteria (see rules.CRITERIA: tags, stage, source,
+    kind, owner; other apps may register more, e.g. segments), each a list of allowed values.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("in force"), default=True)
+    every_days = models.PositiveSmallIntegerField(
+        _("every, days"), validators=[MinValueValidator(1), MaxValueValidator(3660)]
+    )
+    # Interaction kinds that count as a contact; empty: any interaction.
+    interaction_kinds = models.JSONField(_("contact by"), default=list, blank=True)
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
+    auto_task = models.BooleanField(_("create tasks automatically"), default=False)
+    task_kind = models.CharField(
+        _("task kind"), max_length=10, choices=Task.Kind.choices, default=Task.Kind.CALL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("contact rule")
+        verbose_name_plural = _("contact rules")
+
+    def __str__(self) -> str:
+        return self.name

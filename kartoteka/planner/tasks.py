@@ -15,6 +15,15 @@ def deliver_reminders() -> int:
 
 
 @task()
+def create_rule_tasks() -> int:
+    """Tasks for clients out of automatic contact rules (idempotent: one open task per
+    client and rule)."""
+    from kartoteka.planner import rules
+
+    return rules.create_rule_tasks()
+
+
+@task()
 def prune_realtime() -> int:
     from kartoteka.core import realtime
 

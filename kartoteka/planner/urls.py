@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kartoteka.planner import absence_views, calendar_views, feed_views, views
+from kartoteka.planner import absence_views, calendar_views, feed_views, report_views, views
 
 app_name = "planner"
 urlpatterns = [
@@ -21,6 +21,9 @@ urlpatterns = [
     path("calendar/subscription/new/", feed_views.feed_new, name="feed_new"),
     path("calendar/subscription/revoke/", feed_views.feed_revoke, name="feed_revoke"),
     path("ical/<str:key>.ics", feed_views.feed, name="ical"),
+    path("report/", report_views.team, name="team_report"),
+    path("rules/", report_views.contact_rules, name="rules"),
+    path("rules/<int:pk>/clients/", report_views.rule_clients, name="rule_clients"),
     path("absences/", absence_views.absences, name="absences"),
     path("absences/new/", absence_views.absence_new, name="absence_new"),
     path("absences/<int:pk>/delete/", absence_views.absence_end, name="absence_end"),

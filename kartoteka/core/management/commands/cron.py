@@ -25,6 +25,7 @@ from kartoteka.planner import tasks as planner_tasks
 JOBS: dict[str, tuple[Any, dt.timedelta]] = {
     "retention": (client_tasks.apply_retention, dt.timedelta(days=1)),
     "realtime_prune": (planner_tasks.prune_realtime, dt.timedelta(hours=1)),
+    "contact_rules": (planner_tasks.create_rule_tasks, dt.timedelta(days=1)),
 }
 # Checked on every tick of --loop: callables that enqueue work when there is some.
 TICKS: list[Callable[[], Any]] = [planner_tasks.enqueue_reminders_if_due]
