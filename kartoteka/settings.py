@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "kartoteka.activities",
     "kartoteka.transfer",
     "kartoteka.sales",
+    "kartoteka.dedup",
 ]
 
 MIDDLEWARE = [

@@ -17,10 +17,12 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from kartoteka.clients import tasks as client_tasks
+from kartoteka.dedup import tasks as dedup_tasks
 
 # name -> (task, period)
 JOBS: dict[str, tuple[Any, dt.timedelta]] = {
     "retention": (client_tasks.apply_retention, dt.timedelta(days=1)),
+    "dedup_scan": (dedup_tasks.scan, dt.timedelta(days=1)),
 }
 
 
