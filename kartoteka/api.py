@@ -252,6 +252,9 @@ def _register_routers() -> None:
     api.add_router("/sales", catalog)
     api.add_router("/plans", plans_router)
     api.add_router("/reports/sales", reports_router)
+    from kartoteka.dedup.api import router as dedup
+
+    api.add_router("/dedup", dedup)
 
 
 _register_routers()

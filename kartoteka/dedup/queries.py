@@ -127,3 +127,18 @@ def record_from(kind: str, fields: dict[str, object], phones: Sequence[str], ema
         phones=list(phones),
         emails=list(emails),
     )
+
+
+def check_written(
+    user: AnyUser,
+    kind: str,
+    fields: dict[str, object],
+    phones: Sequence[str],
+    emails: Sequence[str],
+    exclude: int | None = None,
+) -> CheckResult:
+    """The check of a record as a form or an API body gives it (contacts as typed)."""
+    from kartoteka.dedup.contacts import draft_contacts
+
+    clean_phones, clean_emails = draft_contacts(phones, emails)
+    return check(user, record_from(kind, fields, clean_phones, clean_emails), exclude)
