@@ -8,5 +8,6 @@ urlpatterns = [
     path("clients/", include("kartoteka.clients.urls")),
     path("deals/", include("kartoteka.sales.urls")),
     path("", include("kartoteka.transfer.urls")),
+    path("duplicates/", include("kartoteka.dedup.urls")),
     path("api/v1/", api.urls),
 ]
