@@ -257,6 +257,9 @@ def _register_routers() -> None:
     api.add_router("/tasks", tasks_router)
     api.add_router("/calendar", calendar_router)
     api.add_router("/reports/tasks", report_router)
+    from kartoteka.dedup.api import router as dedup
+
+    api.add_router("/dedup", dedup)
 
 
 _register_routers()

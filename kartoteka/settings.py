@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kartoteka.transfer",
     "kartoteka.sales",
     "kartoteka.planner",
+    "kartoteka.dedup",
 ]
 
 MIDDLEWARE = [

@@ -9,5 +9,6 @@ urlpatterns = [
     path("deals/", include("kartoteka.sales.urls")),
     path("", include("kartoteka.transfer.urls")),
     path("tasks/", include("kartoteka.planner.urls")),
+    path("duplicates/", include("kartoteka.dedup.urls")),
     path("api/v1/", api.urls),
 ]

@@ -4,7 +4,7 @@ Both routers are built by one factory; they differ only in the kind and the body
 (No `from __future__ import annotations` here: ninja reads the factory's annotations.)
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -45,6 +45,8 @@ from kartoteka.clients.schemas import (
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.permissions import Action, can, get_or_404, require, scope
 from kartoteka.core.views import actor
+from kartoteka.dedup import queries as dedup_queries
+from kartoteka.dedup.schemas import ClientCreatedOut, DuplicatesOut, duplicate_out
 
 NOT_FIELDS = {"phones", "emails", "tags", "custom", "owner_id", "version"}
 
@@ -179,12 +181,28 @@ def _fields(payload: ClientIn) -> dict[str, Any]:
     return payload.model_dump(exclude_unset=True, exclude=NOT_FIELDS)
 
 
-def _create(request: HttpRequest, kind: str, payload: ClientIn, response: HttpResponse) -> Any:
+def _create(
+    request: HttpRequest,
+    kind: str,
+    payload: ClientIn,
+    response: HttpResponse,
+    on_duplicate: str | None = None,
+) -> Any:
     require(actor(request), Action.CREATE, Client)
     me = actor(request)
     fields = {"owner": me, **_fields(payload), **_owner(request, payload, me.pk)}
+    phones = [p.number for p in getattr(payload, "phones", None) or []]
+    emails = [e.email for e in getattr(payload, "emails", None) or []]
+    found = dedup_queries.check_written(me, kind, fields, phones, emails)
+    if on_duplicate == "reject" and (found.visible or found.hidden):
+        return 409, {
+            "detail": _("This looks like a client that already exists."),
+            "duplicates": [duplicate_out(x) for x in found.visible],
+            "hidden": found.hidden,
+        }
     client = services.create_client(actor(request), kind, fields, **_write_args(payload))
-    return 201, _reload(request, kind, client.pk, response)
+    card = _reload(request, kind, client.pk, response)
+    return 201, {**card, "likely_duplicates": [duplicate_out(x) for x in found.visible]}
 
 
 def _update(
@@ -284,12 +302,19 @@ def build_router(kind: str, body: type[ClientIn], patch: type[ClientIn]) -> Rout
 
     @router.post(
         "",
-        response={201: ClientOut, **ERRORS},
+        response={201: ClientCreatedOut, 409: DuplicatesOut, **ERRORS},
         operation_id=op + "create",
         summary=f"Create a {kind}",
+        description="The answer names likely duplicates; `?on_duplicate=reject` refuses "
+        "to create the record when there are any (409 naming them).",
     )
-    def create(request: HttpRequest, payload: body, response: HttpResponse) -> Any:  # type: ignore[valid-type]
-        return _create(request, kind, payload, response)
+    def create(
+        request: HttpRequest,
+        payload: body,  # type: ignore[valid-type]
+        response: HttpResponse,
+        on_duplicate: Literal["warn", "reject"] = "warn",
+    ) -> Any:
+        return _create(request, kind, payload, response, on_duplicate)
 
     @router.get(
         "/{pk}",

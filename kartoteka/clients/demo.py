@@ -33,6 +33,7 @@ from kartoteka.clients.bulk import (
 from kartoteka.clients.demo_rows import Chunk, Generator, Summary
 from kartoteka.clients.models import Client, Email, Employment, Phone, Tag
 from kartoteka.clients.services import touch_last_contact
+from kartoteka.dedup import keys as dedup_keys
 
 MANAGERS = 20
 CHUNK_SIZE = 50_000
@@ -94,6 +95,7 @@ def write_chunk(chunk: Chunk) -> None:
     tags = Client.tags.through
     with transaction.atomic():
         write_rows(table(Client), demo_words.CLIENT_COLS, chunk.clients)
+        dedup_keys.write_for_client_rows(demo_words.CLIENT_COLS, chunk.clients)
         write_rows(table(Phone), demo_words.PHONE_COLS, chunk.phones)
         write_rows(table(Email), demo_words.EMAIL_COLS, chunk.emails)
         write_rows(table(Employment), demo_words.JOB_COLS, chunk.jobs)

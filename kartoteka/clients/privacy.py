@@ -24,6 +24,7 @@ from kartoteka.clients.models import (
     RetentionRule,
 )
 from kartoteka.core import audit
+from kartoteka.dedup import keys as dedup_keys
 
 ERASED_NAME = "—"
 
@@ -167,6 +168,7 @@ def erase_client(actor: User | None, client: Client, reason: str = "") -> None:
         locked.erased_at = timezone.now()
         locked.version += 1
         locked.save()
+        dedup_keys.forget(locked)
         Interaction.all_objects.filter(client=locked).update(subject="", summary="", result="")
         locked.events.update(changes={})
         # Link rows on the companies (or people) at the other end name this client too.

@@ -32,6 +32,7 @@ from kartoteka.clients.models import (
 from kartoteka.clients.validators import normalize_email, normalize_phone
 from kartoteka.core import audit
 from kartoteka.core.errors import StaleVersion
+from kartoteka.dedup import keys as dedup_keys
 
 MAX_TAGS = 50
 MAX_CONTACTS = 20
@@ -256,6 +257,7 @@ def _save(
                 {"external_id": [_("Another client already has this external id.")]}
             ) from None
         _write_contacts(client, new_phones, new_emails)
+        dedup_keys.refresh(client)
         if tags is not None:
             _write_tags(client, new_tags)
         if not created and client.owner_id != old_owner:

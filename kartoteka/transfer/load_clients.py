@@ -40,6 +40,7 @@ from kartoteka.clients.services import EmailIn, PhoneIn, update_client
 from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.permissions import Action, Denied
+from kartoteka.dedup import keys as dedup_keys
 from kartoteka.transfer import values
 from kartoteka.transfer.fields import CLIENT_KIND
 from kartoteka.transfer.models import ImportChange, ImportJob, OnDuplicate
@@ -245,6 +246,7 @@ class ClientLoader:
             tags += [(pk, tag) for tag in self._tag_ids(record.tags)]
             events.append((pk, self.actor_id, ClientEvent.Verb.CREATED, self.event, self.stamp))
         write_rows(table(Client), CLIENT_COLS, rows)
+        dedup_keys.write_for_client_rows(CLIENT_COLS, rows)
         write_rows(table(Phone), PHONE_COLS, phones)
         write_rows(table(Email), EMAIL_COLS, emails)
         write_rows(table(Client.tags.through), TAG_COLS, tags)
