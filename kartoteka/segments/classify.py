@@ -18,8 +18,9 @@ in %) of a client's revenue per period, a period without revenue counting as zer
 no class (`None`): they are listed, visibly, as not classified.
 
 RFM — recency, frequency, money, each scored 1–5 by quintiles, 5 the best (the most recent, the
-most frequent, the largest). A score is 1 + ⌊5 · worse / n⌋ where `worse` is the number of
-clients strictly worse on that dimension, so equal values get equal scores.
+most frequent, the largest). A score is the quintile of the client's percentile rank,
+⌈5 · (worse + 1) / n⌉, where `worse` is the number of clients strictly worse on that
+dimension: the best client always scores 5, and equal values get equal scores.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def quintiles(values: Mapping[K, float | Decimal | int], higher_is_better: bool)
     for value in ordered:
         worse[value] = seen
         seen += counts[value]
-    return {k: min(5, 1 + (5 * worse[v]) // n) for k, v in values.items()}
+    return {k: -((-5 * (worse[v] + 1)) // n) for k, v in values.items()}
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
 """The contact cycle stage of one client from plain figures (no database); see docs/analytics.md.
 
-    no purchase:  a contact within `prospect_days`, or the card's stage "prospect" → prospect;
-                  otherwise → lead
-    last purchase older than `lost_days` → lost; older than `at_risk_days` → at risk
-    otherwise (active):
-        previously lost (or already won back and not yet loyal) → won back
-        purchases ≥ `loyal_purchases` → loyal
-        purchases ≥ `repeat_purchases` → repeat customer
-        otherwise → first order
+no purchase:  a contact within `prospect_days`, or the card's stage "prospect" → prospect;
+              otherwise → lead
+last purchase older than `lost_days` → lost; older than `at_risk_days` → at risk
+otherwise (active):
+    previously lost (or already won back and not yet loyal) → won back
+    purchases ≥ `loyal_purchases` → loyal
+    purchases ≥ `repeat_purchases` → repeat customer
+    otherwise → first order
 """
 
 from __future__ import annotations

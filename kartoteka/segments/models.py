@@ -55,7 +55,9 @@ class AnalyticsConfig(Versioned):
     )
     at_risk_days = models.PositiveSmallIntegerField(_("at risk after, days"), default=90)
     lost_days = models.PositiveSmallIntegerField(_("lost after, days"), default=180)
-    repeat_purchases = models.PositiveSmallIntegerField(_("repeat customer from, purchases"), default=2)
+    repeat_purchases = models.PositiveSmallIntegerField(
+        _("repeat customer from, purchases"), default=2
+    )
     loyal_purchases = models.PositiveSmallIntegerField(_("loyal from, purchases"), default=5)
     prospect_days = models.PositiveSmallIntegerField(
         _("prospect: contact within, days"), default=180
@@ -164,7 +166,7 @@ class Segment(Versioned):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments"
     )
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[Client, SegmentMember] = models.ManyToManyField(
         Client, through="SegmentMember", related_name="segments", blank=True
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

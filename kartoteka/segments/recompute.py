@@ -145,7 +145,10 @@ def _rows(
 
 
 def _tally(
-    tallies: dict[tuple[Any, ...], list[Any]], owner_id: int | None, new: tuple[str, ...], revenue: Decimal
+    tallies: dict[tuple[Any, ...], list[Any]],
+    owner_id: int | None,
+    new: tuple[str, ...],
+    revenue: Decimal,
 ) -> None:
     abc, xyz, rfm, stage = new
     keys = [("cycle", stage)]

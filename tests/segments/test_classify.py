@@ -120,8 +120,9 @@ def test_quintiles_five_best_and_ties():
     assert quintiles({i: i for i in range(1, 11)}, higher_is_better=True) == {
         1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 5, 10: 5,
     }  # fmt: skip
-    assert quintiles({"a": 3, "b": 3, "c": 3}, higher_is_better=True) == {"a": 1, "b": 1, "c": 1}
-    assert quintiles({"new": 1, "old": 400}, higher_is_better=False) == {"old": 1, "new": 3}
+    assert quintiles({"a": 3, "b": 3, "c": 3}, higher_is_better=True) == {"a": 2, "b": 2, "c": 2}
+    assert quintiles({"new": 1, "old": 400}, higher_is_better=False) == {"old": 3, "new": 5}
+    assert quintiles({1: 10, 2: 20, 3: 30}, higher_is_better=True) == {1: 2, 2: 4, 3: 5}
 
 
 def test_rfm_digits():
@@ -160,7 +161,9 @@ def test_scaling_every_amount_changes_no_class(revenue, factor):
     assert abc(scaled) == abc(revenue)
     assert abc(scaled, AbcRule(rule="crossing")) == abc(revenue, AbcRule(rule="crossing"))
     figures = {k: RfmInput(k % 7, k % 5 + 1, v) for k, v in revenue.items()}
-    scaled_figures = {k: RfmInput(f.recency_days, f.frequency, f.money * factor) for k, f in figures.items()}  # fmt: skip
+    scaled_figures = {
+        k: RfmInput(f.recency_days, f.frequency, f.money * factor) for k, f in figures.items()
+    }
     assert rfm(scaled_figures) == rfm(figures)
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from kartoteka.segments import queries
-from kartoteka.segments.config import dates_window
 from kartoteka.segments.models import ClassChange, ClientClass, Tally
 from kartoteka.segments.recompute import recompute
 from tests.segments.factories import at, buy, client

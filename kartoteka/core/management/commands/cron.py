@@ -17,10 +17,12 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from kartoteka.clients import tasks as client_tasks
+from kartoteka.segments import tasks as segment_tasks
 
 # name -> (task, period)
 JOBS: dict[str, tuple[Any, dt.timedelta]] = {
     "retention": (client_tasks.apply_retention, dt.timedelta(days=1)),
+    "analytics": (segment_tasks.recompute_classes, dt.timedelta(days=1)),
 }
 
 
