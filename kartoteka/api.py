@@ -252,6 +252,10 @@ def _register_routers() -> None:
     api.add_router("/sales", catalog)
     api.add_router("/plans", plans_router)
     api.add_router("/reports/sales", reports_router)
+    from kartoteka.segments.api import analytics_router, segments_router
+
+    api.add_router("/segments", segments_router)
+    api.add_router("/analytics", analytics_router)
 
 
 _register_routers()

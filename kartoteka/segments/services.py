@@ -48,7 +48,7 @@ def create(actor: User, *, name: str, kind: str, rules: Any, shared: bool = Fals
         segment = Segment.objects.create(
             name=_name(name), kind=kind, rules=clean, shared=bool(shared), created_by=actor
         )
-        audit.record(actor, "create", segment, name=segment.name, kind=kind)
+        audit.record(actor, "create", segment, name=segment.name, segment_kind=kind)
     return segment
 
 
