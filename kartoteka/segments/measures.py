@@ -14,6 +14,7 @@ import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -73,16 +74,18 @@ class Figures:
     purchases_ever: int
 
 
-_MONTH = {
-    "postgresql": (
-        "(EXTRACT(YEAR FROM i.occurred_at AT TIME ZONE %s)::int * 12"
-        " + EXTRACT(MONTH FROM i.occurred_at AT TIME ZONE %s)::int - 1)"
-    ),
-    "sqlite": (
-        "(CAST(strftime('%%Y', i.occurred_at, %s) AS INTEGER) * 12"
-        " + CAST(strftime('%%m', i.occurred_at, %s) AS INTEGER) - 1)"
-    ),
-}
+def _month(column: str) -> str:
+    """A month number (year · 12 + month − 1) of `column` in the zone (two %s parameters)."""
+    if connection.vendor == "postgresql":
+        return (
+            f"(EXTRACT(YEAR FROM {column} AT TIME ZONE %s)::int * 12"
+            f" + EXTRACT(MONTH FROM {column} AT TIME ZONE %s)::int - 1)"
+        )
+    return (
+        f"(CAST(strftime('%%Y', {column}, %s) AS INTEGER) * 12"
+        f" + CAST(strftime('%%m', {column}, %s) AS INTEGER) - 1)"
+    )
+
 
 _FIGURES = """
 SELECT client_id,
@@ -123,9 +126,14 @@ def _zone_param(window: Window) -> list[str]:
 
 
 def _sql(template: str) -> str:
-    month = _MONTH["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    from kartoteka.segments.models import ClientClass
+
     return template.format(
-        month=month, interaction=Interaction._meta.db_table, client=Client._meta.db_table
+        month=_month("i.occurred_at"),
+        first=_month("cc.first_purchase_at"),
+        interaction=Interaction._meta.db_table,
+        client=Client._meta.db_table,
+        classes=ClientClass._meta.db_table,
     )
 
 
@@ -184,3 +192,48 @@ def excluded(currency: str, window: Window) -> dict[str, dict[str, str | int]]:
             code: {"purchases": int(n), "amount": str(_decimal(total))}
             for code, n, total in cursor.fetchall()
         }
+
+
+_COHORTS = """
+SELECT c.owner_id, {first} AS cohort, {month} AS month,
+       COUNT(DISTINCT i.client_id), SUM(i.amount), COUNT(*)
+FROM {interaction} i
+JOIN {classes} cc ON cc.client_id = i.client_id
+JOIN {client} c ON c.id = i.client_id
+WHERE i.kind = 'purchase' AND i.deleted_at IS NULL AND i.amount IS NOT NULL
+  AND i.currency = %s AND i.occurred_at >= %s AND i.occurred_at < %s
+GROUP BY 1, 2, 3
+"""
+
+_ACTIVITY = """
+SELECT i.author_id, {month} AS month, i.kind, COUNT(*)
+FROM {interaction} i
+WHERE i.deleted_at IS NULL AND i.author_id IS NOT NULL
+  AND i.occurred_at >= %s AND i.occurred_at < %s
+GROUP BY 1, 2, 3
+"""
+
+
+def cohorts(currency: str, window: Window, as_of: dt.datetime) -> list[tuple[Any, ...]]:
+    """(owner, first-purchase month, month, buyers, revenue, purchases) from the window's start
+    to `as_of`; reads the first purchases from the class table, so call it after writing it."""
+    start, _end = window.bounds()
+    adapt = connection.ops.adapt_datetimefield_value
+    zone = _zone_param(window)
+    params = [*zone, *zone, currency, adapt(start), adapt(as_of)]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_COHORTS), params)
+        return [
+            (owner, int(first), int(month), int(n), _decimal(total), int(count))
+            for owner, first, month, n, total, count in cursor.fetchall()
+        ]
+
+
+def activity(window: Window, as_of: dt.datetime) -> list[tuple[Any, ...]]:
+    """(author, month, kind, interactions) from the window's start to `as_of`."""
+    start, _end = window.bounds()
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [*_zone_param(window), adapt(start), adapt(as_of)]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_ACTIVITY), params)
+        return [(a, int(m), k, int(n)) for a, m, k, n in cursor.fetchall()]

@@ -135,7 +135,10 @@ class ClassChange(models.Model):
 
 
 class Tally(models.Model):
-    """A precomputed dashboard cell per owner: e.g. chart "abcxyz", key "AX" → clients, revenue."""
+    """A precomputed dashboard cell per owner (per author for "activity"), rewritten by every
+    recompute: chart "abcxyz" key "AX", "rfm" "54" (R, F), "cycle" "loyal", "leads" "2026-05"
+    (clients created), "cohort" "2026-01:2026-03" (first-purchase month : month), "activity"
+    "2026-05:call" (interactions by kind), "sales" "2026-05" (purchases, revenue, buyers)."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -144,6 +147,7 @@ class Tally(models.Model):
     key = models.CharField(max_length=24)
     clients = models.PositiveIntegerField(default=0)
     revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal(0))
+    count = models.PositiveIntegerField(default=0)  # purchases, interactions: what the chart counts
 
     class Meta:
         indexes = [models.Index(fields=["chart", "owner"], name="tally_chart_owner")]

@@ -32,6 +32,20 @@ CLASS_COLUMNS = (
     "first_purchase_at", "last_purchase_at",
 )  # fmt: skip
 MEASURES = ("abc", "xyz", "rfm", "cycle")
+# (owner, chart, key) -> [clients, revenue, count]
+Tallies = dict[tuple[Any, ...], list[Any]]
+
+
+def _cell() -> list[Any]:
+    return [0, Decimal(0), 0]
+
+
+def _month_key(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m")
+
+
+def _index_key(index: int) -> str:
+    return measures.month_of(index).strftime("%Y-%m")
 
 
 @dataclass
@@ -77,8 +91,11 @@ def recompute(now: dt.datetime | None = None, window: Window | None = None) -> d
         figures = {f.client_id: f for f in measures.purchase_figures(config.currency, window, now)}
         classes = classes_of(figures.values(), window, config)
         read = time.monotonic()
-        rows, changes, tallies = _rows(figures, classes, config, now)
-        _write(rows, changes, tallies)
+        rows, changes, tallies = _rows(figures, classes, config, now, window)
+        _write(rows, changes)
+        classified = time.monotonic()
+        _dashboard_tallies(tallies, config, window, now)
+        _write_tallies(tallies)
         run = {
             "at": now.isoformat(),
             "from": window.start.isoformat(),
@@ -88,7 +105,11 @@ def recompute(now: dt.datetime | None = None, window: Window | None = None) -> d
             "with_purchases": len(classes.rfm),
             "changes": len(changes),
             "excluded": measures.excluded(config.currency, window),
-            "seconds": {"read": round(read - started, 2), "total": 0.0},
+            "seconds": {
+                "read": round(read - started, 2),
+                "classes": round(classified - started, 2),
+                "total": 0.0,
+            },
         }
         run["seconds"]["total"] = round(time.monotonic() - started, 2)  # type: ignore[index]
         AnalyticsConfig.objects.filter(pk=config.pk).update(computed_at=now, last_run=run)
@@ -96,8 +117,12 @@ def recompute(now: dt.datetime | None = None, window: Window | None = None) -> d
 
 
 def _rows(
-    figures: dict[int, Figures], classes: Classes, config: AnalyticsConfig, now: dt.datetime
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[tuple[Any, ...], list[Any]]]:
+    figures: dict[int, Figures],
+    classes: Classes,
+    config: AnalyticsConfig,
+    now: dt.datetime,
+    window: Window,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], Tallies]:
     old = {
         row[0]: row[1:]
         for row in ClientClass.objects.values_list("client_id", *MEASURES).iterator(20000)
@@ -107,9 +132,12 @@ def _rows(
     adapt = connection.ops.adapt_datetimefield_value
     rows: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []
-    tallies: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
-    live = Client.objects.values_list("id", "owner_id", "stage", "last_contact_at")
-    for client_id, owner_id, card_stage, last_contact_at in live.iterator(20000):
+    tallies: Tallies = defaultdict(_cell)
+    start, _end = window.bounds()
+    live = Client.objects.values_list("id", "owner_id", "stage", "last_contact_at", "created_at")
+    for client_id, owner_id, card_stage, last_contact_at, created in live.iterator(20000):
+        if start <= created < now:
+            tallies[(owner_id, "leads", _month_key(created))][0] += 1
         f = figures.get(client_id)
         before = old.get(client_id)
         stage = cycle.stage(
@@ -162,18 +190,37 @@ def _tally(
         cell[1] += revenue
 
 
-def _write(
-    rows: list[tuple[Any, ...]],
-    changes: list[tuple[Any, ...]],
-    tallies: dict[tuple[Any, ...], list[Any]],
-) -> None:
+def _write(rows: list[tuple[Any, ...]], changes: list[tuple[Any, ...]]) -> None:
     ClientClass.objects.all().delete()
     write_rows(ClientClass._meta.db_table, CLASS_COLUMNS, rows)
     write_rows(ClassChange._meta.db_table, ("client_id", "measure", "old", "new", "at"), changes)
+
+
+def _dashboard_tallies(
+    tallies: Tallies, config: AnalyticsConfig, window: Window, now: dt.datetime
+) -> None:
+    """Sales per month, cohorts by first-purchase month and activity per author."""
+    for owner, first, month, buyers, revenue, count in measures.cohorts(
+        config.currency, window, now
+    ):
+        month_key = _index_key(month)
+        for chart, key in (("cohort", f"{_index_key(first)}:{month_key}"), ("sales", month_key)):
+            cell = tallies[(owner, chart, key)]
+            cell[0] += buyers
+            cell[1] += revenue
+            cell[2] += count
+    for author, month, kind, count in measures.activity(window, now):
+        tallies[(author, "activity", f"{_index_key(month)}:{kind}")][2] += count
+
+
+def _write_tallies(tallies: Tallies) -> None:
     Tally.objects.all().delete()
     Tally.objects.bulk_create(
-        Tally(owner_id=owner, chart=chart, key=key, clients=n, revenue=revenue)
-        for (owner, chart, key), (n, revenue) in tallies.items()
+        (
+            Tally(owner_id=owner, chart=chart, key=key, clients=n, revenue=revenue, count=count)
+            for (owner, chart, key), (n, revenue, count) in tallies.items()
+        ),
+        batch_size=2000,
     )
 
 

@@ -82,3 +82,22 @@ def test_trashed_clients_are_left_out(shop):
     assert not ClientClass.objects.filter(client_id=shop["big"].pk).exists()
     # Without Big: Mid holds 1200 of 1600, 75% → A.
     assert ClientClass.objects.get(client=shop["mid"]).abc == "A"
+
+
+def test_dashboard_tallies(shop, alice):
+    from kartoteka.activities.models import Interaction
+
+    Interaction.objects.create(
+        client=shop["big"], kind="call", occurred_at=at(dt.date(2026, 3, 3)), author=alice
+    )
+    recompute(now=NOW)
+    sales = {
+        t.key: (t.clients, t.revenue, t.count)
+        for t in Tally.objects.filter(owner=alice, chart="sales")
+    }
+    assert sales["2026-02"] == (2, 1600, 2)  # Big 1000 + Mid 600
+    assert sales["2026-01"] == (1, 1000, 1)
+    cohort = Tally.objects.get(owner=alice, chart="cohort", key="2026-02:2026-05")
+    assert (cohort.clients, cohort.revenue) == (1, 600)  # Mid, first bought in February
+    assert Tally.objects.get(owner=alice, chart="activity", key="2026-03:call").count == 1
+    assert not Tally.objects.filter(chart="leads").exists()  # created now, after the window
