@@ -260,6 +260,10 @@ def _register_routers() -> None:
     from kartoteka.dedup.api import router as dedup
 
     api.add_router("/dedup", dedup)
+    from kartoteka.segments.api import analytics_router, segments_router
+
+    api.add_router("/segments", segments_router)
+    api.add_router("/analytics", analytics_router)
 
 
 _register_routers()

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kartoteka.sales",
     "kartoteka.planner",
     "kartoteka.dedup",
+    "kartoteka.segments",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kartoteka@localhost")
 
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "RU").upper()
+# Classes and dashboards count purchases in this currency only (others are shown as left out).
+ANALYTICS_CURRENCY = env_str("ANALYTICS_CURRENCY", "RUB").upper()
 if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ConfigError(f"PHONE_DEFAULT_REGION: unknown region {PHONE_DEFAULT_REGION!r}; use e.g. RU")
 LIST_PAGE_SIZE = 50

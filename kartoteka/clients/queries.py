@@ -107,6 +107,9 @@ class ClientFilter(forms.Form):
             )
         for name in ("created_from", "created_to", "contact_from", "contact_to"):
             self.fields[name].widget = forms.DateInput(attrs={"type": "date"})
+        from kartoteka.segments import filters as analytics_filters
+
+        analytics_filters.extend(self, user)
         style(self)
 
     def clean_owner(self) -> str:
@@ -146,7 +149,9 @@ class ClientFilter(forms.Form):
         if data.get("no_contact_days"):
             since = timezone.now() - dt.timedelta(days=data["no_contact_days"])
             q &= Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True)
-        return q
+        from kartoteka.segments import filters as analytics_filters
+
+        return q & analytics_filters.condition(self, self.user)
 
 
 def _custom_path(field: CustomField) -> Any:

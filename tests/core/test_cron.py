@@ -9,7 +9,7 @@ from kartoteka.core.management.commands import cron
 
 def test_cron_runs_the_retention_job(db, capsys, settings):
     started = cron.run_due(say=lambda text: None)
-    assert {"retention", "dedup_scan"} <= set(started)
+    assert {"retention", "dedup_scan", "analytics"} <= set(started)
 
 
 def test_command_once(db, capsys):

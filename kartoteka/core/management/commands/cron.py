@@ -21,6 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from kartoteka.clients import tasks as client_tasks
 from kartoteka.planner import tasks as planner_tasks
 from kartoteka.dedup import tasks as dedup_tasks
+from kartoteka.segments import tasks as segment_tasks
 
 # name -> (task, period)
 JOBS: dict[str, tuple[Any, dt.timedelta]] = {
@@ -28,6 +29,7 @@ JOBS: dict[str, tuple[Any, dt.timedelta]] = {
     "realtime_prune": (planner_tasks.prune_realtime, dt.timedelta(hours=1)),
     "contact_rules": (planner_tasks.create_rule_tasks, dt.timedelta(days=1)),
     "dedup_scan": (dedup_tasks.scan, dt.timedelta(days=1)),
+    "analytics": (segment_tasks.recompute_classes, dt.timedelta(days=1)),
 }
 # Checked on every tick of --loop: callables that enqueue work when there is some.
 TICKS: list[Callable[[], Any]] = [planner_tasks.enqueue_reminders_if_due]
