@@ -34,9 +34,111 @@ _BASE = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэ
 _COMMON = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya"
 _SCHEMES = (
     _COMMON.split(),  # the common one
-    "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch ie y _ e iu ia".split(),  # ICAO
-    "a b v g d e yo j z i j k l m n o p r s t u f h c ch sh sch _ y _ e ju ja".split(),
-    "a b v g d ye yo zh z i y k l m n o p r s t u f h tz ch sh sch _ i _ e yu ya".split(),
+    [
+        "a",
+        "b",
+        "v",
+        "g",
+        "d",
+        "e",
+        "e",
+        "zh",
+        "z",
+        "i",
+        "i",
+        "k",
+        "l",
+        "m",
+        "n",
+        "o",
+        "p",
+        "r",
+        "s",
+        "t",
+        "u",
+        "f",
+        "kh",
+        "ts",
+        "ch",
+        "sh",
+        "shch",
+        "ie",
+        "y",
+        "_",
+        "e",
+        "iu",
+        "ia",
+    ],  # ICAO
+    [
+        "a",
+        "b",
+        "v",
+        "g",
+        "d",
+        "e",
+        "yo",
+        "j",
+        "z",
+        "i",
+        "j",
+        "k",
+        "l",
+        "m",
+        "n",
+        "o",
+        "p",
+        "r",
+        "s",
+        "t",
+        "u",
+        "f",
+        "h",
+        "c",
+        "ch",
+        "sh",
+        "sch",
+        "_",
+        "y",
+        "_",
+        "e",
+        "ju",
+        "ja",
+    ],
+    [
+        "a",
+        "b",
+        "v",
+        "g",
+        "d",
+        "ye",
+        "yo",
+        "zh",
+        "z",
+        "i",
+        "y",
+        "k",
+        "l",
+        "m",
+        "n",
+        "o",
+        "p",
+        "r",
+        "s",
+        "t",
+        "u",
+        "f",
+        "h",
+        "tz",
+        "ch",
+        "sh",
+        "sch",
+        "_",
+        "i",
+        "_",
+        "e",
+        "yu",
+        "ya",
+    ],
 )
 _FORMS = (
     ("ООО", "«{}»"),
@@ -193,7 +295,9 @@ class Generator:
         return d
 
     def _keep(self, o: Record) -> str:
-        options = [k for k, v in (("phone", o.phones), ("email", o.emails), ("birthday", o.birthday)) if v]
+        options = [
+            k for k, v in (("phone", o.phones), ("email", o.emails), ("birthday", o.birthday)) if v
+        ]
         return self.r.choice(options) if options else ""
 
     def duplicate(self, o: Record, kind: str) -> Record | None:
@@ -245,14 +349,19 @@ class Generator:
     def company_duplicate(self, o: Record, d: Record, kind: str) -> Record | None:
         r = self.r
         brand = o.company_name.strip("«»")
-        keep = r.choice([k for k, v in (("inn", o.inn), ("phone", o.phones), ("email", o.emails)) if v] or [""])
+        keep = r.choice(
+            [k for k, v in (("inn", o.inn), ("phone", o.phones), ("email", o.emails)) if v] or [""]
+        )
         if not keep:
             return None
         if kind == "legal_form":
             form, pattern = r.choice(_FORMS)
             d.legal_form, d.company_name = form, pattern.format(brand)
         elif kind == "company_translit":
-            d.legal_form, d.company_name = "", f'OOO "{translit(brand, r.randrange(len(_SCHEMES)))}"'
+            d.legal_form, d.company_name = (
+                "",
+                f'OOO "{translit(brand, r.randrange(len(_SCHEMES)))}"',
+            )
         elif kind == "company_typo":
             d.company_name = f"«{self.typo(brand)}»"
         if keep != "inn":
@@ -271,7 +380,11 @@ class Generator:
         r = self.r
         if kind == "household" and o.kind == "person":
             male = r.random() < 0.5
-            base = o.last_name.removesuffix("а") if o.last_name.endswith(("ова", "ева", "ина")) else o.last_name
+            base = (
+                o.last_name.removesuffix("а")
+                if o.last_name.endswith(("ова", "ева", "ина"))
+                else o.last_name
+            )
             first = r.choice([f for f in (w.MALE if male else w.FEMALE) if f != o.first_name])
             return Record(
                 id=0,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
 from ninja import Field as NinjaField
+from ninja import Query, Router, Schema
 
-from kartoteka.clients.schemas import Message, StaleOut, field_error, with_cursor
 from kartoteka.clients.models import Client
+from kartoteka.clients.schemas import Message, StaleOut, field_error, with_cursor
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.pagination import keyset_page
 from kartoteka.core.views import actor
@@ -23,7 +24,6 @@ from kartoteka.dedup.schemas import (
     CheckOut,
     MergeIn,
     MergeOut,
-    PairOut,
     PairPage,
     duplicate_out,
     merge_out,
@@ -64,7 +64,7 @@ def _pair(request: HttpRequest, pk: int) -> Candidate:
     return found
 
 
-def _choices(pair: Candidate, survivor: Client, fields: dict[str, str]) -> dict[str, str]:
+def _choices(pair: Candidate, survivor: Client, fields: Mapping[str, str]) -> dict[str, str]:
     """The pair's sides ("a", "b") as the merge's ("a" the survivor, "b" the loser)."""
     mine = "a" if survivor.pk == pair.a_id else "b"
     return {name: "a" if side == mine else "b" for name, side in fields.items()}
@@ -86,7 +86,9 @@ def merge(request: HttpRequest, pk: int, payload: MergeIn) -> dict[str, Any]:
         for side, version in payload.versions.items():
             if version != seen[side]:
                 raise StaleVersion(seen[side])
-    record = merging.merge(actor(request), survivor, loser, _choices(pair, survivor, payload.fields))
+    record = merging.merge(
+        actor(request), survivor, loser, _choices(pair, survivor, payload.fields)
+    )
     return merge_out(record)
 
 

@@ -384,7 +384,9 @@ def _groups(hashes: list[int], owners: list[int], cap: int) -> Iterator[np.ndarr
     sizes = np.diff(np.concatenate((starts, [len(keys)])))
     pairs = starts[sizes == 2]
     yield np.stack((who[pairs], who[pairs + 1]), axis=1)
-    for start, size in zip(starts[(sizes > 2) & (sizes <= cap)], sizes[(sizes > 2) & (sizes <= cap)], strict=True):
+    for start, size in zip(
+        starts[(sizes > 2) & (sizes <= cap)], sizes[(sizes > 2) & (sizes <= cap)], strict=True
+    ):
         members = np.unique(who[start : start + size])
         if len(members) > 1:
             yield np.asarray(list(combinations(members.tolist(), 2)), dtype=np.int64)
@@ -415,9 +417,7 @@ def candidate_pairs(prepared: Sequence[Prepared]) -> np.ndarray:
     return np.stack((codes // n, codes % n), axis=1)
 
 
-def find_pairs(
-    prepared: Sequence[Prepared], skip: Iterable[tuple[int, int]] = ()
-) -> list[Pair]:
+def find_pairs(prepared: Sequence[Prepared], skip: Iterable[tuple[int, int]] = ()) -> list[Pair]:
     """Every likely duplicate pair among `prepared`, by client id (a < b), best first."""
     skipped = {(min(a, b), max(a, b)) for a, b in skip}
     found = []
@@ -455,9 +455,7 @@ def best_matches(
     new: Prepared, candidates: Iterable[Prepared], limit: int = 10
 ) -> list[tuple[int, Match]]:
     """The candidates that look like `new`, best first."""
-    found = [
-        (c.id, m) for c in candidates if c.id != new.id and (m := compare(new, c)) is not None
-    ]
+    found = [(c.id, m) for c in candidates if c.id != new.id and (m := compare(new, c)) is not None]
     found.sort(key=lambda f: (-f[1].score, f[0]))
     return found[:limit]
 

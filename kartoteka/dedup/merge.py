@@ -104,7 +104,10 @@ def merge(
     if bad:
         raise ValidationError({f"fields.{bad[0]}": [_("This field cannot be chosen.")]})
     with transaction.atomic():
-        locked = {c.pk: c for c in Client.objects.select_for_update().filter(pk__in=[survivor.pk, loser.pk])}
+        locked = {
+            c.pk: c
+            for c in Client.objects.select_for_update().filter(pk__in=[survivor.pk, loser.pk])
+        }
         if len(locked) != 2:
             raise ValidationError({"survivor": [_("One of the clients is already in the trash.")]})
         keep, gone = locked[survivor.pk], locked[loser.pk]
@@ -116,7 +119,10 @@ def merge(
         changes: dict[str, Any] = {}
         for name in allowed:
             if choices.get(name) == "b" and getattr(keep, name) != getattr(gone, name):
-                changes[name] = [derived.plain(getattr(keep, name)), derived.plain(getattr(gone, name))]
+                changes[name] = [
+                    derived.plain(getattr(keep, name)),
+                    derived.plain(getattr(gone, name)),
+                ]
                 setattr(keep, name, getattr(gone, name))
         keep.custom = {**gone.custom, **keep.custom}
         keep.name = keep.compose_name()

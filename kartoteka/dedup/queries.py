@@ -97,16 +97,14 @@ def check(
     if not matches:
         return CheckResult([], 0)
     wanted = [pk for pk, _m in matches]
-    visible = {
-        c.pk: c for c in scope(user, Action.VIEW, Client.objects.filter(pk__in=wanted))
-    }
-    shown = [
-        Likely(visible[pk], m.score, m.reasons) for pk, m in matches if pk in visible
-    ][:limit]
+    visible = {c.pk: c for c in scope(user, Action.VIEW, Client.objects.filter(pk__in=wanted))}
+    shown = [Likely(visible[pk], m.score, m.reasons) for pk, m in matches if pk in visible][:limit]
     return CheckResult(shown, len([pk for pk in wanted if pk not in visible]))
 
 
-def record_from(kind: str, fields: dict[str, object], phones: Sequence[str], emails: Sequence[str]) -> engine.Record:
+def record_from(
+    kind: str, fields: dict[str, object], phones: Sequence[str], emails: Sequence[str]
+) -> engine.Record:
     def text(name: str) -> str:
         value = fields.get(name)
         return "" if value is None else str(value)

@@ -18,7 +18,9 @@ _COLUMNS = (
 _LIVE = "deleted_at IS NULL"
 
 
-def _contacts(cursor: Any, table: str, column: str, where: str, params: list[Any]) -> dict[int, list[str]]:
+def _contacts(
+    cursor: Any, table: str, column: str, where: str, params: list[Any]
+) -> dict[int, list[str]]:
     cursor.execute(f"SELECT client_id, {column} FROM {table} WHERE {where}", params)  # noqa: S608  # nosec B608
     found: dict[int, list[str]] = defaultdict(list)
     for client_id, value in cursor.fetchall():
@@ -26,7 +28,9 @@ def _contacts(cursor: Any, table: str, column: str, where: str, params: list[Any
     return found
 
 
-def _records(cursor: Any, rows: list[tuple[Any, ...]], where: str, params: list[Any]) -> list[engine.Record]:
+def _records(
+    cursor: Any, rows: list[tuple[Any, ...]], where: str, params: list[Any]
+) -> list[engine.Record]:
     phones = _contacts(cursor, "clients_phone", "e164", where, params)
     emails = _contacts(cursor, "clients_email", "email", where, params)
     out = []

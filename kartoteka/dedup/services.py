@@ -74,9 +74,7 @@ def scan(*, save: bool = True) -> ScanResult:
 def _store(pairs: list[engine.Pair]) -> None:
     """Replace the open pairs by the ones found now; decided pairs keep their decision."""
     roots = engine.clusters(pairs)
-    decided = set(
-        Candidate.objects.exclude(status=Candidate.Status.OPEN).values_list("a", "b")
-    )
+    decided = set(Candidate.objects.exclude(status=Candidate.Status.OPEN).values_list("a", "b"))
     stamp = timezone.now()
     rows = [
         (p.a, p.b, p.score, _json(list(p.reasons)), roots[p.a], Candidate.Status.OPEN, stamp)
@@ -114,7 +112,7 @@ def _auto_merge(pairs: list[engine.Pair], threshold: float) -> int:
 
 
 def dismiss(actor: User, candidate: Candidate) -> None:
-    """"Not a duplicate": remembered, never proposed again."""
+    """ "Not a duplicate": remembered, never proposed again."""
     require(actor, Action.EDIT, candidate.a)
     require(actor, Action.EDIT, candidate.b)
     with transaction.atomic():

@@ -67,7 +67,7 @@ def _rows(pair: Candidate) -> list[dict[str, Any]]:
         out.append(
             {
                 "name": name,
-                "label": field.verbose_name,
+                "label": getattr(field, "verbose_name", name),
                 "a": a,
                 "b": b,
                 "differs": a != b,
@@ -194,9 +194,13 @@ def check(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404
     data = request.POST
     names = PERSON_FORM_FIELDS if kind == Client.Kind.PERSON else COMPANY_FORM_FIELDS
-    fields = {n: data.get(n, "")[:300] for n in (*names, "address")}
-    phones = [v[:40] for k, v in data.items() if k.startswith("phone-") and k.endswith("-number")]
-    emails = [v[:254] for k, v in data.items() if k.startswith("email-") and k.endswith("-email")]
+    fields: dict[str, object] = {n: str(data.get(n, ""))[:300] for n in (*names, "address")}
+    phones = [
+        str(v)[:40] for k, v in data.items() if k.startswith("phone-") and k.endswith("-number")
+    ]
+    emails = [
+        str(v)[:254] for k, v in data.items() if k.startswith("email-") and k.endswith("-email")
+    ]
     exclude = parse_id(request.GET.get("exclude"))
     found = queries.check_written(actor(request), kind, fields, phones[:20], emails[:20], exclude)
     items = [(x, labels(x.reasons)) for x in found.visible]

@@ -85,7 +85,7 @@ def mark_absent(actor: User, fields: dict[str, Any]) -> Absence:
         raise ValidationError(errors)
     with transaction.atomic():
         absence = Absence.objects.create(
-            user=user,
+            user=user,  # type: ignore[misc]
             substitute=substitute,
             starts_on=starts,
             ends_on=ends,

@@ -26,7 +26,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     return render(request, "planner/calendar.html", context)
 
 
-def _moment(value: str | None):  # type: ignore[no-untyped-def]
+def _moment(value: str | None):
     try:
         parsed = parse_datetime((value or "").replace(" ", "+"))
     except ValueError:

@@ -35,7 +35,7 @@ def team_report(user: User, start: dt.date, end: dt.date) -> list[dict[str, Any]
         for row in rows.order_by().values(key).annotate(n=Count("id")):
             counts.setdefault(row[key], {"done": 0, "overdue": 0, "postponed": 0})[name] = row["n"]
     people = {u.pk: u for u in User.objects.filter(pk__in=[k for k in counts if k is not None])}
-    rows = [
+    table: list[dict[str, Any]] = [
         {
             "user_id": pk,
             "name": (people[pk].get_full_name() or people[pk].username) if pk in people else "—",
@@ -43,4 +43,4 @@ def team_report(user: User, start: dt.date, end: dt.date) -> list[dict[str, Any]
         }
         for pk, values in counts.items()
     ]
-    return sorted(rows, key=lambda r: (-r["overdue"], r["name"]))
+    return sorted(table, key=lambda r: (-r["overdue"], r["name"]))

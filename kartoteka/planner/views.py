@@ -84,9 +84,9 @@ def task_list(request: HttpRequest) -> HttpResponse:
     }
     name = (
         "planner/_task_rows.html"
-        if request.htmx and request.GET.get("cursor")
+        if request.htmx and request.GET.get("cursor")  # type: ignore[attr-defined]
         else "planner/list.html"
-    )  # type: ignore[attr-defined]
+    )
     return render(request, name, context)
 
 

@@ -36,9 +36,7 @@ def person(
     )
 
 
-def company(
-    owner: User | None, name: str = "Ромашка", form: str = "ООО", **fields: Any
-) -> Client:
+def company(owner: User | None, name: str = "Ромашка", form: str = "ООО", **fields: Any) -> Client:
     return client_services.create_client(
         None,
         Client.Kind.COMPANY,
@@ -80,8 +78,12 @@ def snapshot(*clients: Client) -> dict[int, dict[str, Any]]:
         out[c.pk] = {
             "fields": fields,
             "tags": sorted(row.tags.values_list("name", flat=True)),
-            "phones": sorted(Phone.objects.filter(client=c).values_list("pk", "e164", "raw", "kind", "position")),
-            "emails": sorted(Email.objects.filter(client=c).values_list("pk", "email", "kind", "position")),
+            "phones": sorted(
+                Phone.objects.filter(client=c).values_list("pk", "e164", "raw", "kind", "position")
+            ),
+            "emails": sorted(
+                Email.objects.filter(client=c).values_list("pk", "email", "kind", "position")
+            ),
             "consents": _ids(Consent.objects.filter(client=c)),
             "events": _ids(
                 ClientEvent.objects.filter(client=c)

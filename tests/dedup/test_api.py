@@ -23,7 +23,9 @@ def test_create_names_likely_duplicates(alice, ivan):
     answer = Api(alice).post("/persons", BODY)
     assert answer.status_code == 201
     (dup,) = answer.json()["likely_duplicates"]
-    assert dup["id"] == ivan.pk and "phone" in dup["reasons"] and "transliteration" in dup["reasons"]
+    assert (
+        dup["id"] == ivan.pk and "phone" in dup["reasons"] and "transliteration" in dup["reasons"]
+    )
 
 
 def test_reject_answers_409_naming_them_and_writes_nothing(alice, ivan):
@@ -53,7 +55,12 @@ def test_company_legal_form_spelt_otherwise(alice):
 
 
 def test_check_endpoint(alice, ivan):
-    body = {"kind": "person", "last_name": "Иван", "first_name": "Рябов", "phones": ["+7 916 1234567"]}
+    body = {
+        "kind": "person",
+        "last_name": "Иван",
+        "first_name": "Рябов",
+        "phones": ["+7 916 1234567"],
+    }
     items = Api(alice).post("/dedup/check", body).json()["items"]
     assert [i["id"] for i in items] == [ivan.pk] and "names_swapped" in items[0]["reasons"]
     body["exclude_id"] = ivan.pk
@@ -76,7 +83,10 @@ def queue(alice, bob, ivan):
 
 def test_a_manager_sees_only_pairs_among_own_clients(alice, bob, helen, queue):
     ivan, mine, other, bobs = queue
-    pairs = lambda user: {(p["a"]["id"], p["b"]["id"]) for p in Api(user).get("/dedup/pairs").json()["items"]}  # noqa: E731
+
+    def pairs(user):
+        return {(p["a"]["id"], p["b"]["id"]) for p in Api(user).get("/dedup/pairs").json()["items"]}
+
     assert pairs(alice) == {(ivan.pk, mine.pk)}
     assert pairs(bob) == {(other.pk, bobs.pk)}
     assert pairs(helen) == {(ivan.pk, mine.pk), (other.pk, bobs.pk)}
@@ -93,7 +103,10 @@ def test_a_manager_may_not_merge_and_nothing_changes(alice, queue):
 
 def test_foreign_pair_is_404(carol, queue):
     pair = Candidate.objects.first()
-    assert Api(carol).post(f"/dedup/pairs/{pair.pk}/merge", {"survivor_id": pair.a_id}).status_code == 404
+    assert (
+        Api(carol).post(f"/dedup/pairs/{pair.pk}/merge", {"survivor_id": pair.a_id}).status_code
+        == 404
+    )
     assert Api(carol).post(f"/dedup/pairs/{pair.pk}/dismiss").status_code == 404
     assert Candidate.objects.filter(status="open").count() == 2
 

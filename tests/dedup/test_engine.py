@@ -166,12 +166,28 @@ def test_namesakes_with_other_birthdays_and_phones():
 
 
 def test_namesake_companies():
-    a = p(kind="company", company_name="«Ромашка»", legal_form="ООО", inn="7707083893",
-          address="г. Москва, ул. Ленина, д. 5", phones=["+74951112233"])
-    b = p(kind="company", company_name="«Ромашка»", legal_form="ООО", inn="7728168971",
-          address="г. Казань, ул. Баумана, д. 1", phones=["+78432223344"])
-    c = p(kind="company", company_name="ООО Ромашка", address="г. Казань, ул. Баумана, д. 1",
-          phones=["+78432223344"])
+    a = p(
+        kind="company",
+        company_name="«Ромашка»",
+        legal_form="ООО",
+        inn="7707083893",
+        address="г. Москва, ул. Ленина, д. 5",
+        phones=["+74951112233"],
+    )
+    b = p(
+        kind="company",
+        company_name="«Ромашка»",
+        legal_form="ООО",
+        inn="7728168971",
+        address="г. Казань, ул. Баумана, д. 1",
+        phones=["+78432223344"],
+    )
+    c = p(
+        kind="company",
+        company_name="ООО Ромашка",
+        address="г. Казань, ул. Баумана, д. 1",
+        phones=["+78432223344"],
+    )
     assert not same(a, b)
     assert not same(a, c)  # no INN, but another city and other phones
 
@@ -217,10 +233,7 @@ def test_find_pairs_agrees_with_compare(names):
     ]
     found = {(x.a, x.b) for x in engine.find_pairs(prepared)}
     expected = {
-        (x.id, y.id)
-        for i, x in enumerate(prepared)
-        for y in prepared[i + 1 :]
-        if same(x, y)
+        (x.id, y.id) for i, x in enumerate(prepared) for y in prepared[i + 1 :] if same(x, y)
     }
     assert found == expected
 

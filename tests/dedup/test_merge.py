@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pair(helen, alice):
     firm = company(alice, "Ромашка", inn="7707083893")
-    a = person(alice, phones=("+7 916 123-45-67",), emails=("ivan@example.com",), middle_name="Петрович")
+    a = person(
+        alice, phones=("+7 916 123-45-67",), emails=("ivan@example.com",), middle_name="Петрович"
+    )
     b = person(
         alice,
         "Ryabov",
@@ -55,7 +57,9 @@ def test_merge_moves_everything_and_unmerge_restores_it(helen, pair):
     assert sorted(after["tags"]) == ["VIP", "общий", "опт"]
     assert {e for _pk, e, *_ in after["phones"]} == {"+79161234567", "+74951112233"}
     assert len(after["emails"]) == 2
-    assert set(after["interactions"]) == set(before[a.pk]["interactions"] + before[b.pk]["interactions"])
+    assert set(after["interactions"]) == set(
+        before[a.pk]["interactions"] + before[b.pk]["interactions"]
+    )
     assert set(after["deals"]) == set(before[a.pk]["deals"] + before[b.pk]["deals"])
     assert set(after["consents"]) == set(before[a.pk]["consents"] + before[b.pk]["consents"])
     assert after["import_changes"] == before[b.pk]["import_changes"]
@@ -118,4 +122,4 @@ def test_merge_marks_the_pair(helen, pair):
 def test_registry_takes_one_line():
     before = list(registry.LINKS)
     link = registry.register("clients.Consent", "client")
-    assert registry.LINKS == before and link in registry.LINKS
+    assert before == registry.LINKS and link in registry.LINKS

@@ -88,10 +88,18 @@ def test_not_a_duplicate(alice_client, twins):
 
 def test_settings_are_for_administrators(client, admin, alice_client):
     assert alice_client.get(reverse("dedup:settings")).status_code == 403
-    assert alice_client.post(reverse("dedup:settings"), {"auto_merge": "on", "threshold": "0.9"}).status_code == 403
+    assert (
+        alice_client.post(
+            reverse("dedup:settings"), {"auto_merge": "on", "threshold": "0.9"}
+        ).status_code
+        == 403
+    )
     assert DedupSettings.current().auto_merge is False  # off by default, unchanged
     client.force_login(admin)
-    assert client.post(reverse("dedup:settings"), {"auto_merge": "on", "threshold": "2"}).status_code == 422
+    assert (
+        client.post(reverse("dedup:settings"), {"auto_merge": "on", "threshold": "2"}).status_code
+        == 422
+    )
     client.post(reverse("dedup:settings"), {"auto_merge": "on", "threshold": "0.9"})
     assert DedupSettings.current().auto_merge is True
     assert AuditEntry.objects.filter(action="configure", target_kind="dedup_settings").exists()
@@ -114,7 +122,10 @@ def test_the_hint_while_typing(alice_client, twins):
     a, _b = twins
     data = {"last_name": "Рябов", "first_name": "Иван", "phone-0-number": "+7 916 123-45-67"}
     answer = alice_client.post(reverse("dedup:check", args=["person"]), data)
-    assert answer.status_code == 200 and reverse("clients:card", args=[a.pk]) in answer.content.decode()
+    assert (
+        answer.status_code == 200
+        and reverse("clients:card", args=[a.pk]) in answer.content.decode()
+    )
     nothing = alice_client.post(reverse("dedup:check", args=["person"]), {"last_name": "Зуев"})
     assert "This looks like" not in nothing.content.decode()
 

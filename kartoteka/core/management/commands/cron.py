@@ -19,8 +19,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from kartoteka.clients import tasks as client_tasks
-from kartoteka.planner import tasks as planner_tasks
 from kartoteka.dedup import tasks as dedup_tasks
+from kartoteka.planner import tasks as planner_tasks
 from kartoteka.segments import tasks as segment_tasks
 
 # name -> (task, period)
