@@ -3,7 +3,7 @@
 Another app registers its own rows in one line, e.g. the planner's join table of tasks and
 clients:
 
-    registry.register("planner.TaskTarget", "client", unique_with=("task",))
+    registry.register("planner.TaskLink", "client", unique_with=("task",))
 
 `unique_with` names the fields that, with the foreign key, must stay unique (a constraint, or
 a rule such as one phone number per client): when the survivor already has such a row, the
@@ -54,3 +54,4 @@ register("activities.Interaction", "client")
 register("sales.Deal", "client")
 register("sales.Deal_contacts", "client", unique_with=("deal",))
 register("transfer.ImportChange", "client")
+register("planner.TaskLink", "client", unique_with=("task",))

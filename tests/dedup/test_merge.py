@@ -123,3 +123,26 @@ def test_registry_takes_one_line():
     before = list(registry.LINKS)
     link = registry.register("clients.Consent", "client")
     assert before == registry.LINKS and link in registry.LINKS
+
+
+def test_merge_moves_tasks_and_unmerge_puts_them_back(helen, alice, pair):
+    from kartoteka.planner import services as planner
+    from kartoteka.planner.models import TaskLink
+
+    a, b = pair[:2]
+    only_b = planner.create_task(alice, {"title": "Call B"}, targets=planner.Targets([b]))
+    both = planner.create_task(alice, {"title": "Meet both"}, targets=planner.Targets([a, b]))
+    a.refresh_from_db()
+    b.refresh_from_db()
+    record = merging.merge(helen, a, b)
+    assert set(TaskLink.objects.filter(client=a).values_list("task_id", flat=True)) == {
+        only_b.pk,
+        both.pk,
+    }
+    assert not TaskLink.objects.filter(client=b).exists()
+    merging.unmerge(helen, record)
+    assert set(TaskLink.objects.filter(client=b).values_list("task_id", flat=True)) == {
+        only_b.pk,
+        both.pk,
+    }
+    assert list(TaskLink.objects.filter(client=a).values_list("task_id", flat=True)) == [both.pk]
