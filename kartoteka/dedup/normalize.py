@@ -12,51 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_CYRILLIC = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "i",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "_",
-            "y",
-            "_",
-            "e",
-            "yu",
-            "ya",
-            "i",
-            "i",
-            "e",
-            "g",
-        ],
-        strict=True,
-    )
-)
+_LATIN = "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i i e g"
+_CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ", _LATIN.split(), strict=True))
 _CYRILLIC["ъ"] = _CYRILLIC["ь"] = ""
 _TABLE = str.maketrans({**_CYRILLIC, "'": "", "`": "", "’": ""})
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
