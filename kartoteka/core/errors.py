@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.core.exceptions import ValidationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+T = TypeVar("T")
 
 
 class StaleVersion(Exception):
@@ -21,3 +27,16 @@ def field_errors(exc: ValidationError) -> dict[str, list[str]]:
             for field, errs in exc.error_dict.items()
         }
     return {"__all__": [str(m) for m in exc.messages]}
+
+
+def api_call(write: Callable[[], T], loc: Callable[[str], list[str | int]]) -> T:
+    """Run a service for the API; its ValidationError becomes a 422 at `loc(field)` of the body."""
+    try:
+        return write()
+    except ValidationError as exc:
+        raise NinjaValidationError(
+            [
+                {"loc": loc(key), "msg": " ".join(messages), "type": "value_error"}
+                for key, messages in field_errors(exc).items()
+            ]
+        ) from None

@@ -7,12 +7,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.errors import ValidationError as NinjaValidationError
 
 from kartoteka.accounts.models import User
 from kartoteka.clients.queries import visible_clients
@@ -24,7 +22,7 @@ from kartoteka.clients.schemas import (
     field_error,
     with_cursor,
 )
-from kartoteka.core.errors import StaleVersion, field_errors
+from kartoteka.core.errors import StaleVersion, api_call
 from kartoteka.core.pagination import keyset_page
 from kartoteka.core.permissions import Action, get_or_404, require
 from kartoteka.core.views import actor
@@ -62,21 +60,13 @@ WRITE = {200: TaskOut, 412: StaleOut, 428: Message, **ERRORS}
 T = TypeVar("T")
 
 
+def _body_loc(key: str) -> list[str | int]:
+    return ["body"] if key == "__all__" else ["body", RENAMED.get(key, key)]
+
+
 def _call(write: Callable[[], T]) -> T:
-    try:
-        return write()
-    except ValidationError as exc:
-        errors = field_errors(exc).items()
-        raise NinjaValidationError(
-            [
-                {
-                    "loc": ["body"] if k == "__all__" else ["body", RENAMED.get(k, k)],
-                    "msg": " ".join(m),
-                    "type": "value_error",
-                }
-                for k, m in errors
-            ]
-        ) from None
+    """Run a service; its ValidationError as a 422 naming the API's fields (client_ids, …)."""
+    return api_call(write, _body_loc)
 
 
 def _many(rows: QuerySet[Any], ids: list[int], name: str, message: str) -> list[Any]:

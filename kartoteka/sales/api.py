@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
-from ninja.errors import ValidationError as NinjaValidationError
 
 from kartoteka.accounts.models import User
 from kartoteka.clients.models import Client
@@ -27,7 +25,7 @@ from kartoteka.clients.schemas import (
     field_error,
     with_cursor,
 )
-from kartoteka.core.errors import StaleVersion, field_errors
+from kartoteka.core.errors import StaleVersion, api_call
 from kartoteka.core.pagination import keyset_page
 from kartoteka.core.permissions import Action, get_or_404, require
 from kartoteka.core.views import actor
@@ -85,16 +83,10 @@ def _card(
 
 def _call(write: Callable[[], T]) -> T:
     """Run a service; its ValidationError as a 422 naming the API's fields (contact_ids, …)."""
-    try:
-        return write()
-    except ValidationError as exc:
-        errors = field_errors(exc).items()
-        raise NinjaValidationError(
-            [{"loc": _body_loc(k), "msg": " ".join(m), "type": "value_error"} for k, m in errors]
-        ) from None
+    return api_call(write, _body_loc)
 
 
-def _body_loc(key: str) -> list[str]:
+def _body_loc(key: str) -> list[str | int]:
     return ["body"] if key == "__all__" else ["body", RENAMED.get(key, key)]
 
 

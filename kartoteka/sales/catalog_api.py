@@ -7,16 +7,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
-from ninja.errors import ValidationError as NinjaValidationError
 
 from kartoteka.clients.schemas import Message, StaleOut, Strict, enum, field_error
-from kartoteka.core.errors import StaleVersion, field_errors
+from kartoteka.core.errors import StaleVersion, api_call
 from kartoteka.core.permissions import Action, get_or_404, require
 from kartoteka.core.views import actor
 from kartoteka.sales import catalog, documents
@@ -40,13 +38,7 @@ def _loc(key: str) -> list[str | int]:
 
 def _call(write: Callable[[], T]) -> T:
     """Run a service; its ValidationError as a 422 naming the body's fields."""
-    try:
-        return write()
-    except ValidationError as exc:
-        errors = field_errors(exc).items()
-        raise NinjaValidationError(
-            [{"loc": _loc(k), "msg": " ".join(m), "type": "value_error"} for k, m in errors]
-        ) from None
+    return api_call(write, _loc)
 
 
 # --- schemas ----------------------------------------------------------------------------------
