@@ -38,7 +38,9 @@ def test_published_event_reaches_a_connected_async_stream(
     assert b'data: {"unread":1}' in got  # alice's, not bob's
 
 
-def test_sync_stream_resumes_after_the_last_event_id(alice, client, django_capture_on_commit_callbacks):
+def test_sync_stream_resumes_after_the_last_event_id(
+    alice, client, django_capture_on_commit_callbacks
+):
     _publish(django_capture_on_commit_callbacks, alice.pk, "notification", {"unread": 1})
     first = RealtimeEvent.objects.get()
     _publish(django_capture_on_commit_callbacks, alice.pk, "notification", {"unread": 2})

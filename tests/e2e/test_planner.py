@@ -61,13 +61,18 @@ def test_calendar_drag_reschedules(page, user):  # type: ignore[no-untyped-def]
     today = dt.datetime.now(dt.UTC).date()
     monday = today - dt.timedelta(days=today.weekday())
     due = dt.datetime.combine(monday, dt.time(10, 0), tzinfo=dt.UTC)
-    task = services.create_task(user, {"title": "Встреча с клиентом", "kind": "meeting", "due_at": due, "duration_minutes": 60})
+    task = services.create_task(
+        user,
+        {"title": "Встреча с клиентом", "kind": "meeting", "due_at": due, "duration_minutes": 60},
+    )
     login(page)
     page.goto("/tasks/calendar/")
     event = page.locator(".fc-event", has_text="Встреча с клиентом")
     expect(event).to_be_visible()
     event.scroll_into_view_if_needed()
-    target = page.locator(f"td.fc-timegrid-col[data-date='{monday + dt.timedelta(days=2):%Y-%m-%d}']")
+    target = page.locator(
+        f"td.fc-timegrid-col[data-date='{monday + dt.timedelta(days=2):%Y-%m-%d}']"
+    )
     box, column = event.bounding_box(), target.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + 8
     page.mouse.move(x, y)
@@ -104,7 +109,11 @@ def test_unread_count_updates_live(page, user):  # type: ignore[no-untyped-def]
     page.wait_for_timeout(1500)  # the page's stream is open
     services.create_task(
         user,
-        {"title": "Позвонить", "due_at": timezone.now() + dt.timedelta(minutes=10), "remind_minutes": 15},
+        {
+            "title": "Позвонить",
+            "due_at": timezone.now() + dt.timedelta(minutes=10),
+            "remind_minutes": 15,
+        },
     )
     assert reminders.deliver_due() == 1
     expect(badge).to_have_text("1", timeout=5000)

@@ -24,7 +24,9 @@ def bobs(bob):
     behind = client_services.create_client(bob, "person", {"last_name": "Petrov", "owner": bob})
     other = client_services.create_client(bob, "person", {"last_name": "Sidorov", "owner": bob})
     due = timezone.now() + dt.timedelta(days=1)
-    planned = services.create_task(bob, {"title": "Call Petrov", "due_at": due}, targets=services.Targets([behind]))
+    planned = services.create_task(
+        bob, {"title": "Call Petrov", "due_at": due}, targets=services.Targets([behind])
+    )
     done = services.create_task(bob, {"title": "Old call", "due_at": due})
     services.complete_task(bob, done, done.version)
     return {"behind": behind, "other": other, "planned": planned, "done": done}
@@ -100,6 +102,14 @@ def test_head_marks_a_teammate_absent(helen, alice, bob):
 
 def test_absence_form_names_bad_fields(alice_client, alice, bob):
     today = timezone.localdate()
-    answer = alice_client.post("/tasks/absences/new/", {"user": alice.pk, "substitute": bob.pk, "starts_on": today, "ends_on": today - dt.timedelta(days=1)})
+    answer = alice_client.post(
+        "/tasks/absences/new/",
+        {
+            "user": alice.pk,
+            "substitute": bob.pk,
+            "starts_on": today,
+            "ends_on": today - dt.timedelta(days=1),
+        },
+    )
     assert answer.status_code == 422 and 'data-field="ends_on"' in answer.content.decode()
     assert not Absence.objects.exists()

@@ -30,12 +30,22 @@ def _snapshot() -> tuple:
 
 def test_create_read_and_list(api, alice, acme, deal):
     due = soon()
-    body = {"title": "Call Acme", "kind": "call", "due_at": due.isoformat(), "client_ids": [acme.pk], "deal_ids": [deal.pk], "priority": 3}
+    body = {
+        "title": "Call Acme",
+        "kind": "call",
+        "due_at": due.isoformat(),
+        "client_ids": [acme.pk],
+        "deal_ids": [deal.pk],
+        "priority": 3,
+    }
     created = api.post("/tasks", body)
     assert created.status_code == 201, created.json()
     task = created.json()
     assert task["assignee"]["id"] == alice.pk and task["priority"] == 3
-    assert {(k["client_id"], k["deal_id"]) for k in task["links"]} == {(acme.pk, None), (None, deal.pk)}
+    assert {(k["client_id"], k["deal_id"]) for k in task["links"]} == {
+        (acme.pk, None),
+        (None, deal.pk),
+    }
     assert created["ETag"] == '"1"'
     read = api.get(f"/tasks/{task['id']}").json()
     assert read["history"][0]["verb"] == "created"
@@ -60,7 +70,9 @@ def test_list_filters_and_keyset(api, make_task):
 
 def test_done_with_result_logs_the_call(api, alice, acme, make_task):
     task = make_task(clients=[acme])
-    answer = api.post(f"/tasks/{task.pk}/done", {"result": "Will pay on Friday"}, **{"If-Match": '"1"'})
+    answer = api.post(
+        f"/tasks/{task.pk}/done", {"result": "Will pay on Friday"}, **{"If-Match": '"1"'}
+    )
     assert answer.status_code == 200, answer.json()
     assert answer.json()["status"] == "done"
     assert Interaction.objects.get(client=acme).summary == "Will pay on Friday"
@@ -69,7 +81,9 @@ def test_done_with_result_logs_the_call(api, alice, acme, make_task):
 def test_postpone_cancel_reopen(api, make_task):
     task = make_task()
     later = (task.due_at + dt.timedelta(days=2)).isoformat()
-    answer = api.post(f"/tasks/{task.pk}/postpone", {"due_at": later, "reason": "Away", "version": 1})
+    answer = api.post(
+        f"/tasks/{task.pk}/postpone", {"due_at": later, "reason": "Away", "version": 1}
+    )
     assert answer.json()["status"] == "postponed"
     assert answer.json()["history"][0]["reason"] == "Away"
     assert api.post(f"/tasks/{task.pk}/cancel", {"version": 2}).json()["status"] == "cancelled"
@@ -93,9 +107,15 @@ def test_mass_assignment_and_bad_input_are_refused(api, make_task):
         answer = api.post("/tasks", {"title": "x", key: 1})
         assert answer.status_code == 422, key
         assert answer.json()["detail"][0]["loc"] == ["body", key]
-    assert api.post("/tasks", {"title": "x", "kind": "dance"}).json()["detail"][0]["loc"] == ["body", "kind"]
+    assert api.post("/tasks", {"title": "x", "kind": "dance"}).json()["detail"][0]["loc"] == [
+        "body",
+        "kind",
+    ]
     assert api.post("/tasks", {"title": "x", "duration_minutes": 0}).status_code == 422
-    assert api.post("/tasks", {"title": "x", "repeat": "daily"}).json()["detail"][0]["loc"] == ["body", "due_at"]
+    assert api.post("/tasks", {"title": "x", "repeat": "daily"}).json()["detail"][0]["loc"] == [
+        "body",
+        "due_at",
+    ]
     assert _snapshot() == before
 
 

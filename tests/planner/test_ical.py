@@ -50,7 +50,9 @@ def test_feed_holds_only_the_users_tasks(alice, bob, make_task):
     assert f"task-{meeting.pk}@kartoteka" in body
 
 
-def test_meeting_invitation_carries_an_ics(alice, make_task, settings, django_capture_on_commit_callbacks):
+def test_meeting_invitation_carries_an_ics(
+    alice, make_task, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     guest = make_user("guest")
     with django_capture_on_commit_callbacks(execute=True):

@@ -35,10 +35,19 @@ def clients(alice, bob, vip):
         return made
 
     called = person(alice, "Called")
-    log_interaction(alice, called, {"kind": "call", "occurred_at": timezone.now() - dt.timedelta(days=3)})
+    log_interaction(
+        alice, called, {"kind": "call", "occurred_at": timezone.now() - dt.timedelta(days=3)}
+    )
     mailed = person(alice, "Mailed")
-    log_interaction(alice, mailed, {"kind": "email", "occurred_at": timezone.now() - dt.timedelta(days=1)})
-    return {"called": called, "mailed": mailed, "never": person(bob, "Never"), "other": person(bob, "Untagged", False)}
+    log_interaction(
+        alice, mailed, {"kind": "email", "occurred_at": timezone.now() - dt.timedelta(days=1)}
+    )
+    return {
+        "called": called,
+        "mailed": mailed,
+        "never": person(bob, "Never"),
+        "other": person(bob, "Untagged", False),
+    }
 
 
 @pytest.fixture
@@ -46,7 +55,13 @@ def rule(admin, vip):
     return rules.save_rule(
         admin,
         None,
-        {"name": "VIP monthly call", "every_days": 30, "interaction_kinds": ["call"], "criteria": {"tags": [vip.pk]}, "auto_task": True},
+        {
+            "name": "VIP monthly call",
+            "every_days": 30,
+            "interaction_kinds": ["call"],
+            "criteria": {"tags": [vip.pk]},
+            "auto_task": True,
+        },
     )
 
 
@@ -74,7 +89,9 @@ def test_rules_need_the_configure_right_and_valid_criteria(alice, admin):
     with pytest.raises(Denied):
         rules.save_rule(alice, None, {"name": "x", "every_days": 3})
     with pytest.raises(ValidationError) as info:
-        rules.save_rule(admin, None, {"name": "x", "every_days": 3, "criteria": {"_connector": ["OR"]}})
+        rules.save_rule(
+            admin, None, {"name": "x", "every_days": 3, "criteria": {"_connector": ["OR"]}}
+        )
     assert "criteria" in info.value.message_dict
     with pytest.raises(ValidationError):
         rules.save_rule(admin, None, {"name": "x", "every_days": 0})
@@ -88,7 +105,10 @@ def test_rules_page(alice_client, rule, clients, client, admin):
     drill = alice_client.get(f"/tasks/rules/{rule.pk}/clients/").content.decode()
     assert "Mailed" in drill and "Never" not in drill  # bob's client is not alice's to see
     client.force_login(admin)
-    answer = client.post("/tasks/rules/", {"name": "Leads weekly", "every_days": 7, "stage": ["lead"], "task_kind": "call"})
+    answer = client.post(
+        "/tasks/rules/",
+        {"name": "Leads weekly", "every_days": 7, "stage": ["lead"], "task_kind": "call"},
+    )
     assert answer.status_code == 302
     assert ContactRule.objects.get(name="Leads weekly").criteria == {"stage": ["lead"]}
 
@@ -102,12 +122,21 @@ def test_team_report(alice, bob, helen, make_task):
     services.postpone_task(bob, later, later.version, later.due_at + dt.timedelta(days=1), "busy")
     today = timezone.localdate()
     rows = {r["name"]: r for r in team_report(helen, today - dt.timedelta(days=1), today)}
-    assert (rows["Alice"]["done"], rows["Alice"]["overdue"], rows["Alice"]["postponed"]) == (1, 1, 0)
+    assert (rows["Alice"]["done"], rows["Alice"]["overdue"], rows["Alice"]["postponed"]) == (
+        1,
+        1,
+        0,
+    )
     assert rows["Bob"]["postponed"] == 1
     assert set(r["name"] for r in team_report(alice, today, today)) == {"Alice"}
     api = Api(helen).get("/reports/tasks", {"start": str(today), "end": str(today)})
     assert api.status_code == 200 and len(api.json()["items"]) == 2
-    assert Api(helen).get("/reports/tasks", {"start": str(today), "end": str(today - dt.timedelta(days=3))}).status_code == 422
+    assert (
+        Api(helen)
+        .get("/reports/tasks", {"start": str(today), "end": str(today - dt.timedelta(days=3))})
+        .status_code
+        == 422
+    )
 
 
 def test_team_report_page(helen_client):

@@ -21,7 +21,10 @@ from tests.planner.conftest import soon
 def test_create_links_clients_and_deals(alice, acme, deal, make_task):
     task = make_task(clients=[acme], deals=[deal])
     assert task.assignee == alice and task.created_by == alice
-    assert {(k.client_id, k.deal_id) for k in task.links.all()} == {(acme.pk, None), (None, deal.pk)}
+    assert {(k.client_id, k.deal_id) for k in task.links.all()} == {
+        (acme.pk, None),
+        (None, deal.pk),
+    }
     assert task.changes.get().verb == TaskChange.Verb.CREATED
 
 

@@ -30,7 +30,9 @@ def test_my_tasks_lists_todo_soonest_first(alice_client, make_task, bob):
     assert "Late call" in overdue and "Later call" not in overdue
 
 
-def test_list_pages_with_a_constant_number_of_queries(alice_client, make_task, django_assert_max_num_queries, settings):
+def test_list_pages_with_a_constant_number_of_queries(
+    alice_client, make_task, django_assert_max_num_queries, settings
+):
     for i in range(60):
         make_task(title=f"task {i}", due_at=timezone.now() + dt.timedelta(hours=i + 1))
     with django_assert_max_num_queries(13):
@@ -63,7 +65,9 @@ def test_create_from_the_client_card(alice_client, alice, acme):
     task = Task.objects.get()
     assert answer.status_code == 302 and answer["Location"] == f"/tasks/{task.pk}/"
     assert list(task.links.values_list("client_id", flat=True)) == [acme.pk]
-    assert "Call about the invoice" in alice_client.get(f"/tasks/client/{acme.pk}/").content.decode()
+    assert (
+        "Call about the invoice" in alice_client.get(f"/tasks/client/{acme.pk}/").content.decode()
+    )
 
 
 def test_deal_card_has_its_tasks(alice_client, deal, make_task):
@@ -73,7 +77,17 @@ def test_deal_card_has_its_tasks(alice_client, deal, make_task):
 
 
 def test_bad_form_names_the_field(alice_client, alice):
-    answer = alice_client.post("/tasks/new/", {"kind": "call", "title": "", "assignee": alice.pk, "duration_minutes": 0, "priority": 2, "repeat_interval": 1})
+    answer = alice_client.post(
+        "/tasks/new/",
+        {
+            "kind": "call",
+            "title": "",
+            "assignee": alice.pk,
+            "duration_minutes": 0,
+            "priority": 2,
+            "repeat_interval": 1,
+        },
+    )
     assert answer.status_code == 422
     html = answer.content.decode()
     assert 'data-field="title"' in html and 'data-field="duration_minutes"' in html
@@ -94,11 +108,16 @@ def test_done_from_the_card(alice_client, acme, make_task):
 def test_postpone_needs_a_reason(alice_client, make_task):
     task = make_task()
     later = (task.due_at + dt.timedelta(days=1)).astimezone(timezone.get_current_timezone())
-    answer = alice_client.post(f"/tasks/{task.pk}/postpone/", {"version": 1, "postpone-due_at": later.strftime(LOCAL)})
+    answer = alice_client.post(
+        f"/tasks/{task.pk}/postpone/", {"version": 1, "postpone-due_at": later.strftime(LOCAL)}
+    )
     assert answer.status_code == 422 and 'data-field="reason"' in answer.content.decode()
     task.refresh_from_db()
     assert task.status == "open"
-    alice_client.post(f"/tasks/{task.pk}/postpone/", {"version": 1, "postpone-due_at": later.strftime(LOCAL), "postpone-reason": "Ill"})
+    alice_client.post(
+        f"/tasks/{task.pk}/postpone/",
+        {"version": 1, "postpone-due_at": later.strftime(LOCAL), "postpone-reason": "Ill"},
+    )
     task.refresh_from_db()
     assert task.status == "postponed"
     assert "Ill" in alice_client.get(f"/tasks/{task.pk}/").content.decode()
@@ -106,7 +125,14 @@ def test_postpone_needs_a_reason(alice_client, make_task):
 
 def test_stale_edit_is_refused(alice_client, alice, make_task):
     task = make_task()
-    form = {"kind": "call", "title": "New title", "assignee": alice.pk, "duration_minutes": 30, "priority": 2, "repeat_interval": 1}
+    form = {
+        "kind": "call",
+        "title": "New title",
+        "assignee": alice.pk,
+        "duration_minutes": 30,
+        "priority": 2,
+        "repeat_interval": 1,
+    }
     alice_client.post(f"/tasks/{task.pk}/edit/", {**form, "version": 1})
     answer = alice_client.post(f"/tasks/{task.pk}/edit/", {**form, "title": "Lost", "version": 1})
     assert answer.status_code == 422 and "Someone else changed" in answer.content.decode()
