@@ -83,6 +83,7 @@ def mark_absent(actor: User, fields: dict[str, Any]) -> Absence:
         errors["ends_on"] = [_("The last day must be after the first, within a year.")]
     if errors:
         raise ValidationError(errors)
+    assert user is not None and substitute is not None and starts and ends
     with transaction.atomic():
         absence = Absence.objects.create(
             user=user,  # type: ignore[misc]

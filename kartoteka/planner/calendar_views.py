@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -26,7 +28,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     return render(request, "planner/calendar.html", context)
 
 
-def _moment(value: str | None):
+def _moment(value: str | None) -> dt.datetime | None:
     try:
         parsed = parse_datetime((value or "").replace(" ", "+"))
     except ValueError:

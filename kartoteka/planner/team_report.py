@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from kartoteka.accounts.models import User
@@ -27,15 +27,16 @@ def team_report(user: User, start: dt.date, end: dt.date) -> list[dict[str, Any]
         verb=TaskChange.Verb.POSTPONED, at__gte=since, at__lt=until, task__in=tasks.values("pk")
     )
     counts: dict[int | None, dict[str, int]] = {}
-    for name, rows, key in (
+    sources: tuple[tuple[str, QuerySet[Any], str], ...] = (
         ("done", done, "assignee"),
         ("overdue", overdue, "assignee"),
         ("postponed", postponed, "task__assignee"),
-    ):
+    )
+    for name, rows, key in sources:
         for row in rows.order_by().values(key).annotate(n=Count("id")):
             counts.setdefault(row[key], {"done": 0, "overdue": 0, "postponed": 0})[name] = row["n"]
     people = {u.pk: u for u in User.objects.filter(pk__in=[k for k in counts if k is not None])}
-    table: list[dict[str, Any]] = [
+    report = [
         {
             "user_id": pk,
             "name": (people[pk].get_full_name() or people[pk].username) if pk in people else "—",
@@ -43,4 +44,4 @@ def team_report(user: User, start: dt.date, end: dt.date) -> list[dict[str, Any]
         }
         for pk, values in counts.items()
     ]
-    return sorted(table, key=lambda r: (-r["overdue"], r["name"]))
+    return sorted(report, key=lambda r: (-r["overdue"], r["name"]))

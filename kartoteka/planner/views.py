@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,7 +50,7 @@ def _targets(request: HttpRequest, data: Any) -> Targets:
 
 
 def _mark(user: User, tasks: list[Task]) -> list[Task]:
-    now = queries.timezone.now()
+    now = timezone.now()
     for task in tasks:
         task.overdue = task.is_active and task.due_at is not None and task.due_at < now  # type: ignore[attr-defined]
         task.editable = permissions.can(user, Action.EDIT, task)  # type: ignore[attr-defined]
@@ -82,11 +83,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "can_create": permissions.can(user, Action.CREATE, Task),
     }
-    name = (
-        "planner/_task_rows.html"
-        if request.htmx and request.GET.get("cursor")  # type: ignore[attr-defined]
-        else "planner/list.html"
-    )
+    more = bool(getattr(request, "htmx", False)) and bool(request.GET.get("cursor"))
+    name = "planner/_task_rows.html" if more else "planner/list.html"
     return render(request, name, context)
 
 
