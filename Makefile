@@ -65,6 +65,7 @@ bench: install assets
 	$(BIN)/python -m bench.imports $(IMPORT_BENCH_ARGS)
 	$(BIN)/python -m bench.kanban $(KANBAN_BENCH_ARGS)
 	$(BIN)/python -m bench.forecast $(FORECAST_BENCH_ARGS)
+	$(BIN)/python -m bench.planner $(PLANNER_BENCH_ARGS)
 	$(BIN)/python -m bench.analytics $(ANALYTICS_BENCH_ARGS)
 
 clean:

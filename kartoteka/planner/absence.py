@@ -86,7 +86,7 @@ def mark_absent(actor: User, fields: dict[str, Any]) -> Absence:
     assert user is not None and substitute is not None and starts and ends
     with transaction.atomic():
         absence = Absence.objects.create(
-            user=user,  # type: ignore[misc]
+            user=user,
             substitute=substitute,
             starts_on=starts,
             ends_on=ends,
