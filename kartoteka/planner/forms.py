@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from kartoteka.accounts.models import User
 from kartoteka.core.forms import StyledForm
 from kartoteka.planner.models import MAX_DURATION, Task
+from kartoteka.planner.services import FIELDS
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -100,21 +101,7 @@ class TaskForm(StyledForm):
     clients = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
     deals = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
 
-    SERVICE_FIELDS = (
-        "kind",
-        "title",
-        "description",
-        "assignee",
-        "due_at",
-        "duration_minutes",
-        "priority",
-        "remind_minutes",
-        "remind_by_email",
-        "repeat",
-        "repeat_interval",
-        "repeat_until",
-        "repeat_count",
-    )
+    SERVICE_FIELDS = FIELDS  # what the service accepts
 
     def __init__(self, *args: Any, users: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
