@@ -12,7 +12,7 @@ from kartoteka.accounts.models import User
 from kartoteka.clients.models import Client
 from kartoteka.core import permissions
 from kartoteka.core.permissions import Action, AnyUser
-from kartoteka.planner.models import Task, TaskChange
+from kartoteka.planner.models import MAX_DURATION, Task, TaskChange
 from kartoteka.sales.models import Deal
 
 ACTIVE = Q(status__in=Task.ACTIVE)
@@ -135,25 +135,9 @@ def calendar(
     user: AnyUser, start: dt.datetime, end: dt.datetime, assignees: list[int]
 ) -> QuerySet[Task]:
     """Visible dated tasks of `assignees` that overlap [start, end)."""
-    longest = dt.timedelta(minutes=7 * 24 * 60)
-    return (
-        visible_tasks(user)
-        .filter(assignee_id__in=assignees, due_at__lt=end, due_at__gte=start - longest)
-        .exclude(status=Task.Status.CANCELLED)
-        .select_related("assignee")
-        .only(
-            "id",
-            "kind",
-            "title",
-            "status",
-            "due_at",
-            "duration_minutes",
-            "version",
-            "assignee_id",
-            "created_by_id",
-            "assignee__username",
-            "assignee__first_name",
-            "assignee__last_name",
-        )
-        .order_by("due_at", "id")
+    # A task starting before `start` may still overlap it by up to the longest duration.
+    longest = dt.timedelta(minutes=MAX_DURATION)
+    rows = visible_tasks(user).filter(
+        assignee_id__in=assignees, due_at__lt=end, due_at__gte=start - longest
     )
+    return for_list(rows.exclude(status=Task.Status.CANCELLED)).order_by("due_at", "id")
