@@ -88,31 +88,29 @@ def task_list(request: HttpRequest) -> HttpResponse:
     return render(request, name, context)
 
 
+def _card_tasks(request: HttpRequest, user: User, tasks: Any, new_query: str) -> HttpResponse:
+    context = {
+        "tasks": _mark(user, list(tasks[:CARD_TASKS])),
+        "new_query": new_query,
+        "can_create": permissions.can(user, Action.CREATE, Task),
+    }
+    return render(request, "planner/_card_tasks.html", context)
+
+
 @require_GET
 def client_tasks(request: HttpRequest, pk: int) -> HttpResponse:
     """The tasks section of a client's card (loaded by htmx)."""
     user = actor(request)
     client = permissions.get_or_404(user, Action.VIEW, visible_clients(user), pk=pk)
-    tasks = list(queries.tasks_of(user, client=client)[:CARD_TASKS])
-    context = {
-        "tasks": _mark(user, tasks),
-        "new_query": f"clients={client.pk}",
-        "can_create": permissions.can(user, Action.CREATE, Task),
-    }
-    return render(request, "planner/_card_tasks.html", context)
+    return _card_tasks(request, user, queries.tasks_of(user, client=client), f"clients={pk}")
 
 
 @require_GET
 def deal_tasks(request: HttpRequest, pk: int) -> HttpResponse:
+    """The tasks section of a deal's card (loaded by htmx)."""
     user = actor(request)
     deal = permissions.get_or_404(user, Action.VIEW, visible_deals(user), pk=pk)
-    tasks = list(queries.tasks_of(user, deal=deal)[:CARD_TASKS])
-    context = {
-        "tasks": _mark(user, tasks),
-        "new_query": f"deals={deal.pk}",
-        "can_create": permissions.can(user, Action.CREATE, Task),
-    }
-    return render(request, "planner/_card_tasks.html", context)
+    return _card_tasks(request, user, queries.tasks_of(user, deal=deal), f"deals={pk}")
 
 
 # --- a task -----------------------------------------------------------------------------------
