@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kartoteka.planner",
     "kartoteka.dedup",
     "kartoteka.segments",
+    "kartoteka.callcenter",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,22 @@ ANALYTICS_CURRENCY = env_str("ANALYTICS_CURRENCY", "RUB").upper()
 if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ConfigError(f"PHONE_DEFAULT_REGION: unknown region {PHONE_DEFAULT_REGION!r}; use e.g. RU")
 LIST_PAGE_SIZE = 50
+
+# Telephony: which PBX integration is wired in ("" = none) and its settings.
+TELEPHONY_PROVIDER = env_choice("TELEPHONY_PROVIDER", "", {"", "webhook", "asterisk"})
+TELEPHONY_CONFIG: dict[str, Any] = {
+    # Generic webhook: the shared HMAC secret, and where click-to-call requests go.
+    "secret": env_str("TELEPHONY_WEBHOOK_SECRET"),
+    "originate_url": env_str("TELEPHONY_ORIGINATE_URL"),
+    # Asterisk Manager Interface.
+    "ami_host": env_str("ASTERISK_AMI_HOST", "127.0.0.1"),
+    "ami_port": env_int("ASTERISK_AMI_PORT", 5038, minimum=1),
+    "ami_user": env_str("ASTERISK_AMI_USER"),
+    "ami_secret": env_str("ASTERISK_AMI_SECRET"),
+    "ami_context": env_str("ASTERISK_ORIGINATE_CONTEXT", "from-internal"),
+}
+if TELEPHONY_PROVIDER == "webhook" and not TELEPHONY_CONFIG["secret"] and not TESTING:
+    raise ConfigError("TELEPHONY_WEBHOOK_SECRET: must be set when TELEPHONY_PROVIDER=webhook")
 # Alert administrators when one user opens this many client cards within an hour.
 AUDIT_CARD_VIEWS_PER_HOUR = env_int("AUDIT_CARD_VIEWS_PER_HOUR", 200, minimum=1)
 

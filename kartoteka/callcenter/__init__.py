@@ -1,0 +1,1 @@
+"""The contact centre: telephony providers, calls, operators, queues, ACD, KPIs, staffing."""
