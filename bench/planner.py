@@ -138,7 +138,7 @@ def week_view(head_id: int, week: str) -> dict[str, Any]:
 
     from kartoteka.accounts.models import User
     from kartoteka.core import permissions
-    from kartoteka.planner import agenda, queries
+    from kartoteka.planner import agenda
 
     start = dt.datetime.fromisoformat(week).replace(hour=0)
     end = start + dt.timedelta(days=7)
@@ -150,7 +150,7 @@ def week_view(head_id: int, week: str) -> dict[str, Any]:
     count = page()
     head = User.objects.get(pk=head_id)
     users = agenda.calendar_users(head, "team")
-    sql, params = queries.calendar(head, start, end, users).query.sql_with_params()
+    sql, params = agenda.rows(head, start, end, "team").query.sql_with_params()
 
     def raw() -> int:
         with connection.cursor() as cursor:

@@ -16,14 +16,9 @@ from django.db.models import Model
 
 from kartoteka.clients import search_index
 from kartoteka.clients.models import Client
+from kartoteka.core.bulk import is_postgres, table, write_rows
 
-
-def table(model: type[Model]) -> str:
-    return str(model._meta.db_table)
-
-
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
+__all__ = ["is_postgres", "table", "write_rows"]  # re-exported: loaders import them from here
 
 
 def reserve_client_ids(count: int) -> int:
@@ -67,25 +62,6 @@ def allocate_ids(model: type[Model], count: int) -> list[int]:
             return [row[0] for row in cursor.fetchall()]
         first = _sqlite_next_id(cursor, name)
     return list(range(first, first + count))
-
-
-def write_rows(name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Append rows to a table: COPY on PostgreSQL, executemany on SQLite; no model instances."""
-    if not rows:
-        return
-    connection.ensure_connection()
-    raw = connection.connection.cursor()
-    names = ", ".join(columns)
-    try:
-        if is_postgres():
-            with raw.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(columns))
-            raw.executemany(f"INSERT INTO {name} ({names}) VALUES ({marks})", rows)  # noqa: S608  # nosec B608
-    finally:
-        raw.close()
 
 
 def secondary_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:

@@ -218,22 +218,33 @@ def require(
         raise Denied(action)
 
 
-def scope(user: AnyUser, action: Action, queryset: QuerySet[M]) -> QuerySet[M]:
-    """Narrow `queryset` to the rows `user` may `action`."""
+def condition(user: AnyUser, action: Action, model: type[Model]) -> Q | None:
+    """The rows of `model` that `user` may `action`, as a filter: None for none, Q() for all.
+
+    For reads that need the answer per row in one query (an annotation), not per object.
+    """
     who = rights(user)
-    level = who.scope(kind_of(queryset.model), action) if who.user_id else Scope.NONE
+    level = who.scope(kind_of(model), action) if who.user_id else Scope.NONE
     if level is Scope.NONE:
-        return queryset.none()
+        return None
     if level is Scope.ALL:
-        return queryset
+        return Q()
     assert who.user_id is not None
     if level is Scope.OWN:
-        visible = _owned_by(queryset.model, [who.user_id])
+        visible = _owned_by(model, [who.user_id])
     else:
         # A team also sees the records nobody owns yet (unassigned leads to hand out).
-        visible = _owned_by(queryset.model, sorted(who.team_ids)) | _unowned(queryset.model)
-    extra = _stand_in(who, kind_of(queryset.model), action)
-    return queryset.filter(visible | extra if extra is not None else visible)
+        visible = _owned_by(model, sorted(who.team_ids)) | _unowned(model)
+    extra = _stand_in(who, kind_of(model), action)
+    return visible | extra if extra is not None else visible
+
+
+def scope(user: AnyUser, action: Action, queryset: QuerySet[M]) -> QuerySet[M]:
+    """Narrow `queryset` to the rows `user` may `action`."""
+    rows = condition(user, action, queryset.model)
+    if rows is None:
+        return queryset.none()
+    return queryset.filter(rows) if rows else queryset
 
 
 def get_or_404(user: AnyUser, action: Action, queryset: QuerySet[M], **lookup: object) -> M:

@@ -31,6 +31,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from kartoteka.core.bulk import table, write_rows
 from kartoteka.core.models import RealtimeEvent
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,13 @@ def _send(batch: list[Item]) -> None:
                 pipe.publish(CHANNEL.format(user_id), json.dumps({"event": event, "data": data}))
             pipe.execute()
         return
-    RealtimeEvent.objects.bulk_create(
-        RealtimeEvent(user_id=user_id, event=event, data=data) for user_id, event, data in batch
-    )
+    now = timezone.now()
+    with transaction.atomic():  # one transaction, not one per row on SQLite
+        write_rows(
+            table(RealtimeEvent),
+            ["user_id", "event", "data", "created_at"],
+            [(user_id, event, json.dumps(data), now) for user_id, event, data in batch],
+        )
 
 
 def prune(now: dt.datetime | None = None) -> int:

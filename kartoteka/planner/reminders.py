@@ -25,6 +25,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from kartoteka.core import realtime
+from kartoteka.core.bulk import table, write_rows
 from kartoteka.core.models import Notification
 from kartoteka.planner.models import Reminder, Task
 
@@ -102,24 +103,31 @@ def _deliver_batch(now: dt.datetime, batch: int) -> tuple[int, int]:
     return len(ids), len(mine)
 
 
-def _text(reminder: Reminder) -> str:
-    task = reminder.task
-    with translation.override(reminder.user.language or settings.LANGUAGE_CODE):
-        when = formats.date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT")
-        return _("Reminder: %(title)s, %(when)s") % {"title": task.title, "when": when}
+def _texts(claimed: list[Reminder]) -> dict[int, str]:
+    """Each reminder's text in its user's language, formatted once per task and language."""
+    done: dict[tuple[int, str], str] = {}
+    texts = {}
+    for reminder in claimed:
+        task, language = reminder.task, reminder.user.language or settings.LANGUAGE_CODE
+        key = (task.pk, language)
+        if key not in done:
+            with translation.override(language):
+                when = formats.date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT")
+                done[key] = _("Reminder: %(title)s, %(when)s") % {"title": task.title, "when": when}
+        texts[reminder.pk] = done[key][:500]
+    return texts
 
 
 def _notify(claimed: list[Reminder]) -> None:
     if not claimed:
         return
-    texts = {r.pk: _text(r) for r in claimed}
-    Notification.objects.bulk_create(
-        Notification(
-            user_id=r.user_id,
-            text=texts[r.pk][:500],
-            link=reverse("planner:task", args=[r.task_id]),
-        )
-        for r in claimed
+    texts = _texts(claimed)
+    link = reverse("planner:task", args=[0]).removesuffix("0/")  # one reverse, not one per row
+    now = timezone.now()
+    write_rows(
+        table(Notification),
+        ["user_id", "text", "link", "created_at"],
+        [(r.user_id, texts[r.pk], f"{link}{r.task_id}/", now) for r in claimed],
     )
     users = {r.user_id for r in claimed}
     unread = dict(
