@@ -159,8 +159,9 @@ def _owner_ids(obj: Model) -> set[int]:
 
 # --- standing in for an absent colleague -----------------------------------------------------
 
-# kind -> function(user id) -> the extra rows of that kind the user may view as a substitute
-# (None when they stand in for nobody now). The planner registers "task" and "client".
+# kind -> function(user id) -> the extra rows of that kind the user may view beyond the role's
+# scope: as a substitute, as a meeting's participant (None when there are none). The planner
+# registers "task" and "client".
 STAND_IN: dict[str, Callable[[int], Q | None]] = {}
 
 

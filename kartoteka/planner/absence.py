@@ -2,7 +2,8 @@
 planned tasks and meetings and the clients behind them, and can take them over in bulk.
 
 The extra visibility is registered with the permissions engine (`register_stand_in`), so
-every list, card and API read of tasks and clients honours it in one place.
+every list, card and API read of tasks and clients honours it in one place. The same hook lets
+a meeting's participants see the meeting.
 """
 
 from __future__ import annotations
@@ -34,9 +35,18 @@ def standing_in_for(user_id: int, on: dt.date | None = None) -> list[int]:
     return list(current(on).filter(substitute_id=user_id).values_list("user_id", flat=True))
 
 
-def _task_rows(user_id: int) -> Q | None:
+def invited_to(user_ids: list[int]) -> Q:
+    """Tasks (meetings) whose participants include any of `user_ids`."""
+    through = Task.participants.through.objects.filter(user_id__in=user_ids)
+    return Q(pk__in=through.values("task_id"))
+
+
+def _task_rows(user_id: int) -> Q:
+    """Beyond the role's scope, a user sees the meetings they are invited to, and the planned
+    tasks of the colleagues they stand in for."""
+    invited = invited_to([user_id])
     absent = standing_in_for(user_id)
-    return Q(assignee_id__in=absent, status__in=Task.ACTIVE) if absent else None
+    return invited | Q(assignee_id__in=absent, status__in=Task.ACTIVE) if absent else invited
 
 
 def _client_rows(user_id: int) -> Q | None:

@@ -12,6 +12,7 @@ from kartoteka.accounts.models import User
 from kartoteka.clients.models import Client
 from kartoteka.core import permissions
 from kartoteka.core.permissions import Action, AnyUser
+from kartoteka.planner import absence
 from kartoteka.planner.models import MAX_DURATION, Task, TaskChange
 from kartoteka.sales.models import Deal
 
@@ -137,7 +138,7 @@ def calendar(
     """Visible dated tasks of `assignees` that overlap [start, end)."""
     # A task starting before `start` may still overlap it by up to the longest duration.
     longest = dt.timedelta(minutes=MAX_DURATION)
-    rows = visible_tasks(user).filter(
-        assignee_id__in=assignees, due_at__lt=end, due_at__gte=start - longest
-    )
+    # A meeting shows in its participants' calendars as well as its assignee's.
+    whose = Q(assignee_id__in=assignees) | absence.invited_to(assignees)
+    rows = visible_tasks(user).filter(whose, due_at__lt=end, due_at__gte=start - longest)
     return for_list(rows.exclude(status=Task.Status.CANCELLED)).order_by("due_at", "id")

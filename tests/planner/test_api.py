@@ -156,3 +156,23 @@ def test_calendar_range_and_people(api, alice, bob, helen, make_task):
     wrong = api.get("/calendar", {**params, "end": params["start"]})
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["query", "end"]
     assert api.get("/calendar", {**params, "user": "99999"}).status_code == 422
+
+
+def test_a_meeting_shows_in_its_participants_calendar_and_opens_for_them(
+    api, alice, carol, make_task
+):
+    """Carol is outside alice's team: invited to the meeting, she sees it and nothing else."""
+    start = timezone.now().replace(microsecond=0)
+    meeting = make_task(
+        title="kick-off", kind="meeting", due_at=start + dt.timedelta(hours=1), participants=[carol]
+    )
+    make_task(title="alice alone", due_at=start + dt.timedelta(hours=2))
+    params = {"start": start.isoformat(), "end": (start + dt.timedelta(days=7)).isoformat()}
+    items = Api(carol).get("/calendar", params).json()["items"]
+    assert [(e["id"], e["editable"]) for e in items] == [(meeting.pk, False)]
+    assert [e["id"] for e in api.get("/calendar", params).json()["items"]] == [
+        meeting.pk,
+        meeting.pk + 1,
+    ]
+    assert Api(carol).get(f"/tasks/{meeting.pk}").status_code == 200
+    assert Api(carol).get(f"/tasks/{meeting.pk + 1}").status_code == 404
