@@ -54,7 +54,6 @@ def test_task_from_the_client_card_to_done(page, user, acme):  # type: ignore[no
     _clean(page)
 
 
-@pytest.mark.skip(reason="fails under xdist: live-server thread shares the DB connection")
 def test_calendar_drag_reschedules(page, user):  # type: ignore[no-untyped-def]
     from kartoteka.planner import services
     from kartoteka.planner.models import Task

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from kartoteka.clients import services as clients
 from kartoteka.core.models import AuditEntry
@@ -117,8 +118,9 @@ def test_the_deal_card_shows_the_clients_timeline_since_the_deal(alice, alice_cl
     log_interaction(alice, client, {"kind": "call", "subject": "Обсудили условия"})
     card = alice_client.get(reverse("sales:card", args=[deal.pk])).content.decode()
     timeline = reverse("clients:timeline", args=[client.pk])
-    assert f'hx-get="{timeline}?since={deal.created_at:%Y-%m-%d}"' in card
-    rows = alice_client.get(f"{timeline}?since={deal.created_at:%Y-%m-%d}").content.decode()
+    since = f"{timezone.localtime(deal.created_at):%Y-%m-%d}"  # the day as the user sees it
+    assert f'hx-get="{timeline}?since={since}"' in card
+    rows = alice_client.get(f"{timeline}?since={since}").content.decode()
     assert "Обсудили условия" in rows
 
 
