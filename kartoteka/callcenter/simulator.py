@@ -74,6 +74,16 @@ class SimConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TypeResult:
+    """The measures of one call type (in `SimResult.by_type`, in the order of `call_types`)."""
+
+    calls: int
+    service_level: float
+    asa_s: float
+    abandonment: float
+
+
+@dataclass(frozen=True, slots=True)
 class SimResult:
     agents: int
     calls: int  # measured (after the warm-up)
@@ -85,6 +95,7 @@ class SimResult:
     occupancy: float
     abandonment: float
     simulated_s: float
+    by_type: tuple[TypeResult, ...] = ()
 
 
 def sampler(rng: random.Random, dist: Dist, name: str) -> Callable[[], float]:
@@ -149,6 +160,10 @@ def simulate(config: SimConfig) -> SimResult:
     answered = within = queued = abandoned = 0
     wait_sum = busy = 0.0
     t_first = t_last = 0.0
+    # Per call type, only when there are several: [offered, answered, within, abandoned, wait].
+    multi = len(types) > 1
+    kinds = [0] * total if multi else []
+    per_type = [[0.0] * 5 for _ in types]
 
     def start(op: Operator, call_id: int, now: float, wait: float) -> None:
         nonlocal answered, within, wait_sum, busy
@@ -163,6 +178,11 @@ def simulate(config: SimConfig) -> SimResult:
             if wait <= answer_s:
                 within += 1
             wait_sum += wait
+            if multi:
+                figures = per_type[kinds[call_id]]
+                figures[1] += 1
+                figures[2] += wait <= answer_s
+                figures[4] += wait
 
     i = 0
     t_arrival = next_arrival() if total else math.inf
@@ -190,6 +210,9 @@ def simulate(config: SimConfig) -> SimResult:
                 call.id, call.arrived_at = i, now
             if i == warm:
                 t_first = now
+            if multi:
+                kinds[i] = kind
+                per_type[kind][0] += i >= warm
             t_last = now
             put_through = arrive(state, call, now)
             if put_through is not None:
@@ -210,6 +233,8 @@ def simulate(config: SimConfig) -> SimResult:
             gone = pending.pop(-code - 1, None)
             if gone is not None and abandon(state, gone) and gone.id >= warm:
                 abandoned += 1
+                if multi:
+                    per_type[kinds[gone.id]][3] += 1
             continue
         freed = ops[code >> 2]
         if code & 3 == _TALK_END and wrap[code >> 2] > 0.0:
@@ -234,4 +259,15 @@ def simulate(config: SimConfig) -> SimResult:
         occupancy=busy / (len(ops) * span),
         abandonment=abandoned / measured if measured else 0.0,
         simulated_s=t_last,
+        by_type=tuple(_type_result(f) for f in per_type) if multi else (),
+    )
+
+
+def _type_result(figures: list[float]) -> TypeResult:
+    offered, answered, within, abandoned, wait = figures
+    return TypeResult(
+        calls=int(offered),
+        service_level=within / offered if offered else 1.0,
+        asa_s=wait / answered if answered else math.inf,
+        abandonment=abandoned / offered if offered else 0.0,
     )
