@@ -217,33 +217,35 @@ def _drop_available(state: RouterState, op: Operator) -> None:
 # Who may take a call.
 
 
-def _tiers(state: RouterState, q: QueueConfig, call: WaitingCall, wait: float) -> float:
-    """Set call.tiers, .escalated, .priority for a call that has waited `wait` seconds; return
-    when they change next (math.inf: never)."""
+def _tiers(state: RouterState, q: QueueConfig, call: WaitingCall, now: float) -> float:
+    """Set call.tiers, .escalated, .priority as they stand at `now`; return when they change
+    next (math.inf: never). Thresholds are compared as absolute times, the same sums the timers
+    were scheduled at, so a timer firing at its time always sees its change."""
+    start = call.arrived_at
     sticky = call.sticky_operator_id is not None
-    call.escalated = q.escalate_after_s is not None and wait >= q.escalate_after_s
+    escalate = q.escalate_after_s
+    call.escalated = escalate is not None and start + escalate <= now
     call.priority = priority(call.abc_class, call.vip, call.escalated)
     if call.required is None and not sticky and state.simple[q.name]:
         call.tiers = state.base_tiers[q.name]
         return math.inf
-    changes = [s.after_wait_s for s in q.overflow]
-    if q.escalate_after_s is not None:
-        changes.append(q.escalate_after_s)
-    if sticky and wait < q.sticky_wait_s:
+    changes = [start + s.after_wait_s for s in q.overflow]
+    if escalate is not None:
+        changes.append(start + escalate)
+    if sticky and now < start + q.sticky_wait_s:
         call.tiers = (_STICKY,)
-        return call.arrived_at + q.sticky_wait_s
+        return start + q.sticky_wait_s
     tiers: list[Tier] = [_STICKY] if sticky else []
     own = call.required if call.required is not None else q.required
     tiers.append(requirement(own))
     for step in q.overflow:
-        if wait >= step.after_wait_s:
+        if start + step.after_wait_s <= now:
             widened = step.required if step.queue is None else state.queues[step.queue].required
             tiers.append(requirement(widened))
     if call.escalated:
         tiers.append(_SUPERVISORS)
     call.tiers = tuple(tiers)
-    later = [c for c in changes if c > wait]
-    return call.arrived_at + min(later) if later else math.inf
+    return min((c for c in changes if c > now), default=math.inf)
 
 
 def _meets(skills: dict[str, int], req: Requirement) -> bool:
@@ -385,7 +387,7 @@ def arrive(state: RouterState, call: WaitingCall, now: float) -> Operator | None
     q = state.queues.get(call.queue)
     if q is None:
         raise ValueError(f"queue: unknown queue {call.queue!r}")
-    change = _tiers(state, q, call, now - call.arrived_at)
+    change = _tiers(state, q, call, now)
     state.seq += 1
     call.key = (-call.priority, call.arrived_at, state.seq)
     if state.available:
@@ -442,7 +444,7 @@ def assign(state: RouterState, now: float) -> list[tuple[WaitingCall, Operator]]
         if not call.waiting:
             continue
         _unqueue(state, call)
-        change = _tiers(state, state.queues[call.queue], call, now - call.arrived_at)
+        change = _tiers(state, state.queues[call.queue], call, now)
         call.key = (-call.priority, call.arrived_at, call.key[2])
         insort(state.waiting, call, key=_KEY)
         call.waiting = True

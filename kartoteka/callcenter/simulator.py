@@ -142,7 +142,9 @@ def simulate(config: SimConfig) -> SimResult:
     state = make_state(config.queues, ops)
     handle = sampler(rng, config.handle_s, "handle_s")
     acw = sampler(rng, config.acw_s, "acw_s") if config.acw_s is not None else None
-    patience = sampler(rng, config.patience_s, "patience_s") if config.patience_s else None
+    patience = (
+        sampler(rng, config.patience_s, "patience_s") if config.patience_s is not None else None
+    )
     next_arrival = _arrival_times(config, rng)
     types = list(config.call_types)
     cumulative = list(accumulate(t.weight for t in types))
