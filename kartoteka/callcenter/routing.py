@@ -58,6 +58,7 @@ class Strategy(StrEnum):
 ABC_PRIORITY = {"A": 2, "B": 1, "C": 0}
 VIP_PRIORITY = 4
 ESCALATED_PRIORITY = 8
+_ABC = ABC_PRIORITY | {k.lower(): v for k, v in ABC_PRIORITY.items()} | {"": 0}
 
 Requirement = tuple[tuple[str, int], ...]  # ((skill, minimum level), ...), sorted
 # Tier markers, compared by identity; shaped as requirements so every tier has one type.
@@ -224,8 +225,13 @@ def _tiers(state: RouterState, q: QueueConfig, call: WaitingCall, now: float) ->
     start = call.arrived_at
     sticky = call.sticky_operator_id is not None
     escalate = q.escalate_after_s
-    call.escalated = escalate is not None and start + escalate <= now
-    call.priority = priority(call.abc_class, call.vip, call.escalated)
+    escalated = call.escalated = escalate is not None and start + escalate <= now
+    abc = _ABC.get(call.abc_class)  # priority(), inlined: this runs for every call
+    if abc is None:
+        abc = ABC_PRIORITY.get(call.abc_class.strip().upper(), 0)
+    call.priority = (
+        abc + (VIP_PRIORITY if call.vip else 0) + (ESCALATED_PRIORITY if escalated else 0)
+    )
     if call.required is None and not sticky and state.simple[q.name]:
         call.tiers = state.base_tiers[q.name]
         return math.inf
@@ -330,7 +336,10 @@ def _by_strategy(
 
 def choose_operator(state: RouterState, call: WaitingCall) -> Operator | None:
     """Who gets the call among the available operators (without assigning it)."""
-    q = state.queues[call.queue]
+    return _choose(state, state.queues[call.queue], call)
+
+
+def _choose(state: RouterState, q: QueueConfig, call: WaitingCall) -> Operator | None:
     fast = q.strategy is Strategy.LONGEST_IDLE and state.in_order
     for tier in call.tiers:
         if tier is _STICKY:
@@ -388,13 +397,13 @@ def arrive(state: RouterState, call: WaitingCall, now: float) -> Operator | None
     if q is None:
         raise ValueError(f"queue: unknown queue {call.queue!r}")
     change = _tiers(state, q, call, now)
-    state.seq += 1
-    call.key = (-call.priority, call.arrived_at, state.seq)
     if state.available:
-        op = choose_operator(state, call)
+        op = _choose(state, q, call)
         if op is not None:
             _match(state, call, op)
             return op
+    state.seq += 1
+    call.key = (-call.priority, call.arrived_at, state.seq)
     insort(state.waiting, call, key=_KEY)
     call.waiting = True
     if change != math.inf:
@@ -460,7 +469,7 @@ def assign(state: RouterState, now: float) -> list[tuple[WaitingCall, Operator]]
     for call in changed:
         if not state.available:
             break
-        op = choose_operator(state, call)
+        op = _choose(state, state.queues[call.queue], call)
         if op is not None:
             _unqueue(state, call)
             _match(state, call, op)

@@ -21,13 +21,13 @@ time (talk and wrap-up) of the measured calls / (operators × the span of their 
 from __future__ import annotations
 
 import math
-import random
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from heapq import heappop, heappush
 from itertools import accumulate
+
+import numpy as np
 
 from kartoteka.callcenter.routing import (
     AgentState,
@@ -44,6 +44,7 @@ from kartoteka.callcenter.routing import (
 
 Dist = float | Sequence[float]  # a mean (exponential) or samples (empirical)
 _TALK_END, _WRAP_END = 0, 1
+_CHUNK = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +99,27 @@ class SimResult:
     by_type: tuple[TypeResult, ...] = ()
 
 
-def sampler(rng: random.Random, dist: Dist, name: str) -> Callable[[], float]:
+def _stream(draw: Callable[[int], np.ndarray]) -> Callable[[], float]:
+    """One value per call, drawn by numpy in chunks: a C-level generator step per value
+    instead of a Python-level random.expovariate."""
+
+    def values() -> Iterator[float]:
+        while True:
+            yield from draw(_CHUNK).tolist()
+
+    return values().__next__
+
+
+def sampler(gen: np.random.Generator, dist: Dist, name: str) -> Callable[[], float]:
     if isinstance(dist, int | float):
-        if dist <= 0:
-            raise ValueError(f"{name}: the mean must be positive")
-        return partial(rng.expovariate, 1.0 / dist)
-    samples = [float(v) for v in dist]
-    if not samples or min(samples) < 0:
+        if not dist > 0 or not math.isfinite(dist):
+            raise ValueError(f"{name}: the mean must be a positive number")
+        mean = float(dist)
+        return _stream(lambda n: gen.exponential(mean, n))
+    samples = np.asarray([float(v) for v in dist])
+    if not len(samples) or not np.all(np.isfinite(samples)) or samples.min() < 0:
         raise ValueError(f"{name}: give at least one sample, none negative")
-    return partial(rng.choice, samples)
+    return _stream(lambda n: gen.choice(samples, n))
 
 
 def _operators(config: SimConfig) -> list[Operator]:
@@ -119,24 +132,26 @@ def _operators(config: SimConfig) -> list[Operator]:
     ]
 
 
-def _arrival_times(config: SimConfig, rng: random.Random) -> Callable[[], float]:
+def _arrival_times(config: SimConfig, gen: np.random.Generator) -> Callable[[], float]:
     if config.arrivals is not None:
-        times = iter(list(config.arrivals)[: config.calls])
+        times = iter([float(t) for t in config.arrivals][: config.calls])
         return lambda: next(times, math.inf)
-    if not config.arrival_rate or config.arrival_rate <= 0:
+    rate = config.arrival_rate
+    if not rate or not rate > 0 or not math.isfinite(rate):
         raise ValueError("arrival_rate: give a positive rate or recorded arrivals")
-    gap = partial(rng.expovariate, config.arrival_rate)
-    clock = [0.0]
+    gap = _stream(lambda n: gen.exponential(1.0 / rate, n))
 
-    def poisson() -> float:
-        clock[0] += gap()
-        return clock[0]
+    def poisson() -> Iterator[float]:
+        t = 0.0
+        while True:
+            t += gap()
+            yield t
 
-    return poisson
+    return poisson().__next__
 
 
 def simulate(config: SimConfig) -> SimResult:
-    rng = random.Random(config.seed)
+    rng = np.random.default_rng(config.seed)
     ops = _operators(config)
     slot = {op.id: k for k, op in enumerate(ops)}
     state = make_state(config.queues, ops)
@@ -148,7 +163,7 @@ def simulate(config: SimConfig) -> SimResult:
     next_arrival = _arrival_times(config, rng)
     types = list(config.call_types)
     cumulative = list(accumulate(t.weight for t in types))
-    draw = rng.random
+    draw = _stream(rng.random)
     spare: list[WaitingCall | None] = [None] * len(types)
     total = len(config.arrivals) if config.arrivals is not None else config.calls
     total = min(total, config.calls)
