@@ -133,8 +133,11 @@ def _measures_a(traffic: Traffic, agents: int, answer_s: float, table: ErlangB) 
     log_big_a = log_a(x, y)
     if b == 0.0:  # far more agents than calls: B underflowed, nobody waits
         return Measures(agents, 0.0, 1.0, 0.0, a / agents, 0.0)
-    ratio = math.exp(math.log1p(-b) - math.log(b) - log_big_a) if b < 1.0 else 0.0
-    p_wait = 1.0 / (1.0 + ratio)
+    # P(wait) = 1 / (1 + r), r = (1 − B) / (B·A), with r taken as a logarithm: B can be 1e-300.
+    log_r = math.log1p(-b) - math.log(b) - log_big_a if b < 1.0 else -math.inf
+    p_wait = (
+        math.exp(-log_r) / (1.0 + math.exp(-log_r)) if log_r > 0 else 1.0 / (1.0 + math.exp(log_r))
+    )
     served_if_waiting = (x / y) * -math.expm1(-log_big_a)  # P(served | waited)
     abandonment = p_wait * (1.0 - served_if_waiting)
     # Waiting callers answered after answer_s: x/(x+1)·A(x+1, y')·e^(y−y'−(x+1)θt) / A(x, y).

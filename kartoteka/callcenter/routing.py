@@ -144,6 +144,7 @@ class RouterState:
     seq: int = 0
     base_tiers: dict[str, tuple[Tier, ...]] = field(default_factory=dict)
     simple: dict[str, bool] = field(default_factory=dict)  # no time-driven changes
+    overflow_tiers: dict[str, list[tuple[float, Requirement]]] = field(default_factory=dict)
 
 
 def make_state(queues: Iterable[QueueConfig], operators: Iterable[Operator] = ()) -> RouterState:
@@ -154,6 +155,14 @@ def make_state(queues: Iterable[QueueConfig], operators: Iterable[Operator] = ()
             if step.queue is not None and step.queue not in state.queues:
                 raise ValueError(f"overflow: unknown queue {step.queue!r} in {q.name!r}")
         state.base_tiers[q.name] = (requirement(q.required),)
+        steps = sorted(q.overflow, key=attrgetter("after_wait_s"))
+        state.overflow_tiers[q.name] = [
+            (
+                s.after_wait_s,
+                requirement(s.required if s.queue is None else state.queues[s.queue].required),
+            )
+            for s in steps
+        ]
         state.simple[q.name] = not q.overflow and q.escalate_after_s is None
     for op in sorted(operators, key=attrgetter("idle_since")):
         add_operator(state, op)
@@ -235,23 +244,24 @@ def _tiers(state: RouterState, q: QueueConfig, call: WaitingCall, now: float) ->
     if call.required is None and not sticky and state.simple[q.name]:
         call.tiers = state.base_tiers[q.name]
         return math.inf
-    changes = [start + s.after_wait_s for s in q.overflow]
-    if escalate is not None:
-        changes.append(start + escalate)
     if sticky and now < start + q.sticky_wait_s:
         call.tiers = (_STICKY,)
         return start + q.sticky_wait_s
-    tiers: list[Tier] = [_STICKY] if sticky else []
-    own = call.required if call.required is not None else q.required
-    tiers.append(requirement(own))
-    for step in q.overflow:
-        if start + step.after_wait_s <= now:
-            widened = step.required if step.queue is None else state.queues[step.queue].required
-            tiers.append(requirement(widened))
-    if call.escalated:
+    own = state.base_tiers[q.name][0] if call.required is None else requirement(call.required)
+    tiers = [_STICKY, own] if sticky else [own]
+    later = math.inf
+    for after, widened in state.overflow_tiers[q.name]:  # in order of after_wait_s
+        if start + after <= now:
+            tiers.append(widened)
+        else:
+            later = start + after
+            break
+    if escalated:
         tiers.append(_SUPERVISORS)
+    elif escalate is not None and start + escalate < later:
+        later = start + escalate
     call.tiers = tuple(tiers)
-    return min((c for c in changes if c > now), default=math.inf)
+    return later
 
 
 def _meets(skills: dict[str, int], req: Requirement) -> bool:

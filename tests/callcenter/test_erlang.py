@@ -256,3 +256,12 @@ def test_staffing_meets_the_target_and_one_less_does_not(load, patience, sl, ans
     if n > 1:
         fewer = measures(traffic, n - 1, answer)
         assert fewer.service_level < sl or fewer.occupancy > max_occupancy
+
+
+def test_erlang_a_far_overstaffed_stays_finite():
+    """Found by hypothesis: B ~ 1e-300 made (1 − B) / (B·A) overflow a float."""
+    traffic = Traffic(229, 3600, 3600, patience_s=5.0)
+    tiny = measures(traffic, 600, answer_s=0)
+    assert 0 < tiny.probability_of_wait < 1e-90 and tiny.service_level == 1.0
+    staffing = agents_needed(traffic, Target(service_level=0.5, answer_s=0, max_occupancy=0.375))
+    assert staffing.agents == math.ceil(229 / 0.375)  # the occupancy cap decides
