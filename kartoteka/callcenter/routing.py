@@ -22,9 +22,11 @@ An operator who becomes free takes the first waiting call, in the order of `prio
 Speed: available operators are indexed by skill in insertion-ordered dicts, so "longest idle"
 is the first operator of the smallest pool that meets the requirement (the order holds while
 operators become free in time order; if a caller breaks it, the strategy falls back to a scan).
-Waiting calls sit in one list sorted by (−priority, arrival); a freed operator scans it from the
-top and stops at the first call it may take. Time-driven changes (overflow, escalation, the end
-of a sticky wait) are kept in a heap and applied by `assign()`.
+Waiting calls sit in one list sorted by (−priority, arrival) and, again, in one sorted list per
+tier (requirement, sticky operator, escalated); a freed operator compares the heads of the
+groups it may serve — those filed under one of its skills — instead of scanning every call.
+Time-driven changes (overflow, escalation, the end of a sticky wait) are kept in a heap and
+applied by `assign()`.
 """
 
 from __future__ import annotations
@@ -136,6 +138,12 @@ class RouterState:
     by_skill: dict[str, dict[int, Operator]] = field(default_factory=dict)
     supervisors: dict[int, Operator] = field(default_factory=dict)
     waiting: list[WaitingCall] = field(default_factory=list)  # sorted by WaitingCall.key
+    # The same calls grouped by tier, each group sorted by key: a freed operator looks only at
+    # the groups it may serve (skills groups listed under their first skill, "" for none).
+    groups: dict[Requirement, list[WaitingCall]] = field(default_factory=dict)
+    groups_by_skill: dict[str, set[Requirement]] = field(default_factory=dict)
+    sticky_groups: dict[int, list[WaitingCall]] = field(default_factory=dict)
+    escalated: list[WaitingCall] = field(default_factory=list)
     timers: list[tuple[float, int, WaitingCall]] = field(default_factory=list)
     rr_last: dict[str, int] = field(default_factory=dict)
     in_order: bool = True  # `available` is in idle_since order
@@ -374,11 +382,27 @@ def _choose(state: RouterState, q: QueueConfig, call: WaitingCall) -> Operator |
 
 
 def next_call(state: RouterState, op: Operator) -> WaitingCall | None:
-    """Which waiting call the operator takes: the first it may take in priority, then wait order."""
-    for call in state.waiting:
-        if may_take(op, call):
-            return call
-    return None
+    """Which waiting call the operator takes: the first it may take in priority, then wait order.
+
+    The head of every group the operator may serve, the best of them by key: a handful of
+    groups instead of every waiting call."""
+    best = None
+    own = state.sticky_groups.get(op.id)
+    if own:
+        best = own[0]
+    if op.is_supervisor:
+        heads = [state.escalated[0]] if state.escalated else []
+    else:
+        heads = []
+        skills, groups, by_skill = op.skills, state.groups, state.groups_by_skill
+        for skill in (*skills, ""):
+            for req in by_skill.get(skill, ()):
+                if _meets(skills, req):
+                    heads.append(groups[req][0])
+    for head in heads:
+        if best is None or head.key < best.key:
+            best = head
+    return best
 
 
 # Events: the live path and the simulator call these.
@@ -392,12 +416,46 @@ def _match(state: RouterState, call: WaitingCall, op: Operator) -> None:
     state.rr_last[call.queue] = op.id
 
 
+def _group(state: RouterState, call: WaitingCall, tier: Tier) -> list[WaitingCall]:
+    """The group list a tier puts the call in, created if missing."""
+    if tier is _STICKY:
+        return state.sticky_groups.setdefault(call.sticky_operator_id or 0, [])
+    if tier is _SUPERVISORS:
+        return state.escalated
+    group = state.groups.get(tier)
+    if group is None:
+        group = state.groups[tier] = []
+        state.groups_by_skill.setdefault(tier[0][0] if tier else "", set()).add(tier)
+    return group
+
+
+def _remove(calls: list[WaitingCall], call: WaitingCall) -> None:
+    i = bisect_left(calls, call.key, key=_KEY)
+    if i == len(calls) or calls[i] is not call:  # keys are unique: they end with a sequence no.
+        raise LookupError(f"call {call.id} is not where the router filed it")
+    del calls[i]
+
+
+def _enqueue(state: RouterState, call: WaitingCall) -> None:
+    insort(state.waiting, call, key=_KEY)
+    for tier in call.tiers:
+        insort(_group(state, call, tier), call, key=_KEY)
+    call.waiting = True
+
+
 def _unqueue(state: RouterState, call: WaitingCall) -> None:
-    waiting = state.waiting
-    i = bisect_left(waiting, call.key, key=_KEY)
-    if waiting[i] is not call:  # keys are unique (they end with a sequence number)
-        raise LookupError(f"call {call.id} is not in the waiting list")
-    del waiting[i]
+    _remove(state.waiting, call)
+    for tier in call.tiers:
+        group = _group(state, call, tier)
+        _remove(group, call)
+        if group or tier is _SUPERVISORS:
+            continue
+        if tier is _STICKY:
+            del state.sticky_groups[call.sticky_operator_id or 0]
+        else:
+            del state.groups[tier]
+            first = tier[0][0] if tier else ""
+            state.groups_by_skill[first].discard(tier)
     call.waiting = False
 
 
@@ -414,8 +472,7 @@ def arrive(state: RouterState, call: WaitingCall, now: float) -> Operator | None
             return op
     state.seq += 1
     call.key = (-call.priority, call.arrived_at, state.seq)
-    insort(state.waiting, call, key=_KEY)
-    call.waiting = True
+    _enqueue(state, call)
     if change != math.inf:
         heapq.heappush(state.timers, (change, state.seq, call))
     return None
@@ -465,8 +522,7 @@ def assign(state: RouterState, now: float) -> list[tuple[WaitingCall, Operator]]
         _unqueue(state, call)
         change = _tiers(state, state.queues[call.queue], call, now)
         call.key = (-call.priority, call.arrived_at, call.key[2])
-        insort(state.waiting, call, key=_KEY)
-        call.waiting = True
+        _enqueue(state, call)
         changed.append(call)
         if change != math.inf:
             heapq.heappush(timers, (change, call.key[2], call))
