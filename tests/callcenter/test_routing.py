@@ -314,3 +314,63 @@ def test_router_decisions_match_a_plain_reference(operators, calls, strategy, ev
     keys = [c.key for c in state.waiting]
     assert keys == sorted(keys)
     assert math.isinf(next_timer(state) or math.inf)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    operators=operators_st,
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("call"), calls_st.map(lambda c: c[:1])),
+            st.tuples(st.just("free"), st.integers(0, 11)),
+            st.tuples(st.just("wait"), st.floats(0.5, 90.0)),
+        ),
+        max_size=40,
+    ),
+)
+def test_time_driven_routing_keeps_the_invariant(operators, steps):
+    """With overflow, escalation and a sticky wait: after every event and every assign() no
+    waiting call could be taken by an available operator, and every decision is the reference's."""
+    queue = QueueConfig(
+        "sales",
+        {"ru": 2},
+        overflow=(Overflow(30.0, required={"ru": 1}), Overflow(60.0, required={})),
+        escalate_after_s=80.0,
+        sticky_wait_s=20.0,
+    )
+    ops = [
+        op(i, skills, idle=float(idle), supervisor=(i < 2 and boss), state=AgentState.BUSY)
+        for i, (skills, idle, boss) in enumerate(operators)
+    ]
+    state = make_state([queue], ops)
+    now, n = 0.0, 0
+    for kind, arg in steps:
+        if kind == "wait":
+            now += arg
+            assign(state, now)
+        elif kind == "free":
+            operator = state.operators.get(arg)
+            if operator is None or operator.state is FREE:
+                continue
+            candidates = [c for c in state.waiting if routing.may_take(operator, c)]
+            assert release(state, operator, now) is (candidates[0] if candidates else None)
+        else:
+            for required, abc, vip, sticky in arg:
+                c = call(n, at=now, required=required, abc_class=abc, vip=vip)
+                c.sticky_operator_id = sticky
+                n += 1
+                routing._tiers(state, queue, c, now)
+                expected = _reference(state, c)
+                got = arrive(state, c, now)
+                assert (got and got.id) == (expected and expected.id)
+        for c in state.waiting:
+            assert not any(routing.may_take(o, c) for o in state.available.values()), c
+        keys = [c.key for c in state.waiting]
+        assert keys == sorted(keys)
+        filed = sorted(c.key for group in state.groups.values() for c in group)
+        assert filed == sorted(
+            c.key
+            for c in state.waiting
+            for t in c.tiers
+            if t not in (routing._STICKY, routing._SUPERVISORS)
+        )
