@@ -374,3 +374,24 @@ def test_time_driven_routing_keeps_the_invariant(operators, steps):
             for t in c.tiers
             if t not in (routing._STICKY, routing._SUPERVISORS)
         )
+
+
+def test_strings_from_model_choices_are_accepted():
+    queue = QueueConfig("sales", strategy="fewest_calls")
+    operator = Operator(1, {}, "available", 0.0, 3)
+    state = make_state([queue], [operator, op(2, calls=1)])
+    assert state.queues["sales"].strategy is Strategy.FEWEST_CALLS
+    assert arrive(state, call(1), 1.0).id == 2
+
+
+@pytest.mark.parametrize(
+    ("queue", "field"),
+    [
+        (QueueConfig("sales", strategy="random"), "strategy"),
+        (QueueConfig("sales", overflow=(Overflow(-1.0, required={}),)), "overflow"),
+        (QueueConfig("sales", overflow=(Overflow(5.0),)), "overflow"),
+    ],
+)
+def test_bad_queue_configuration_names_the_field(queue, field):
+    with pytest.raises(ValueError, match=field):
+        make_state([queue])
