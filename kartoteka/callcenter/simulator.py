@@ -150,7 +150,25 @@ def _arrival_times(config: SimConfig, gen: np.random.Generator) -> Callable[[], 
     return poisson().__next__
 
 
+def _check(config: SimConfig) -> None:
+    if config.calls < 1:
+        raise ValueError("calls: simulate at least one call")
+    if not 0 <= config.warmup < 1:
+        raise ValueError("warmup: a share from 0 to below 1")
+    if not config.answer_s >= 0:
+        raise ValueError("answer_s: must not be negative")
+    names = {q.name for q in config.queues}
+    if not config.call_types or any(t.weight < 0 for t in config.call_types):
+        raise ValueError("call_types: give at least one, with weights not negative")
+    if not sum(t.weight for t in config.call_types) > 0:
+        raise ValueError("call_types: the weights add up to zero")
+    unknown = [t.queue for t in config.call_types if t.queue not in names]
+    if unknown:
+        raise ValueError(f"call_types: unknown queue {unknown[0]!r}")
+
+
 def simulate(config: SimConfig) -> SimResult:
+    _check(config)
     rng = np.random.default_rng(config.seed)
     ops = _operators(config)
     slot = {op.id: k for k, op in enumerate(ops)}

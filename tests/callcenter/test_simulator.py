@@ -133,6 +133,10 @@ def test_overflow_timers_run_in_the_simulation():
         (SimConfig(agents=1), "arrival_rate"),
         (SimConfig(agents=1, arrival_rate=1.0, handle_s=-1.0), "handle_s"),
         (SimConfig(agents=1, arrival_rate=1.0, patience_s=[]), "patience_s"),
+        (SimConfig(agents=1, arrival_rate=1.0, calls=0), "calls"),
+        (SimConfig(agents=1, arrival_rate=1.0, warmup=1.0), "warmup"),
+        (SimConfig(agents=1, arrival_rate=1.0, call_types=(CallType(queue="x"),)), "call_types"),
+        (SimConfig(agents=1, arrival_rate=1.0, call_types=(CallType(weight=0),)), "call_types"),
     ],
 )
 def test_bad_configuration_names_the_field(config, field):
