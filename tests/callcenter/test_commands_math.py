@@ -100,6 +100,7 @@ def test_simulate_reports_the_same_keys_measured():
         ([*EXAMPLE, "--agents", "14", "--patience-s", "inf"], "--patience-s"),
         ([*EXAMPLE, "--agents", "14", "--target-sl", "0.8"], "--target-sl"),
         (EXAMPLE, "--agents"),
+        ([*EXAMPLE, "--agents", "14", "--max-occupancy", "0.8"], "--max-occupancy"),
     ],
 )
 def test_erlang_bad_arguments_name_the_flag(args, flag):

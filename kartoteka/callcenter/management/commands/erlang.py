@@ -132,7 +132,7 @@ class Command(BaseCommand):
         )
         goal.add_argument("--target-asa-s", type=POSITIVE, help="average speed of answer to reach")
         parser.add_argument(
-            "--max-occupancy", type=OCCUPANCY, default=1.0, help="cap on occupancy, e.g. 0.85"
+            "--max-occupancy", type=OCCUPANCY, help="cap on occupancy, e.g. 0.85 (with a target)"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -141,6 +141,8 @@ class Command(BaseCommand):
         )
         answer_s, shrinkage = options["answer_s"], options["shrinkage"]
         if options["agents"] is not None:
+            if options["max_occupancy"] is not None:
+                raise CommandError("--max-occupancy: only with --target-sl or --target-asa-s")
             m = measures(traffic, options["agents"], answer_s)
             figures = as_figures(m, scheduled(m.agents, shrinkage))
         else:
@@ -148,7 +150,7 @@ class Command(BaseCommand):
                 service_level=options["target_sl"],
                 answer_s=answer_s,
                 asa_s=options["target_asa_s"],
-                max_occupancy=options["max_occupancy"],
+                max_occupancy=options["max_occupancy"] or 1.0,
                 shrinkage=shrinkage,
             )
             try:
