@@ -19,9 +19,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kartoteka.callcenter.gamma import log_a
+from kartoteka.callcenter.gamma import harmonic, log_a
 
 MAX_AGENTS = 1_000_000
+# Erlang A sums O(√(λ·patience)) terms: beyond this the callers effectively never hang up.
+MAX_PATIENCE_CALLS = 1e9
 # ceil() of a ratio computed in floating point: 14 / 0.7 is 20.000000000000004.
 _CEIL_SLACK = 1e-9
 
@@ -129,6 +131,10 @@ def _measures_a(traffic: Traffic, agents: int, answer_s: float, table: ErlangB) 
         return Measures(0, 1.0, 0.0, math.inf, 0.0, 1.0)
     x = agents * patience / traffic.aht_s  # n·μ/θ
     y = a * patience / traffic.aht_s  # λ/θ
+    if max(x, y) > MAX_PATIENCE_CALLS:
+        raise ValueError(
+            "patience_s: so long that callers never hang up; use Erlang C (leave it out)"
+        )
     b = table(agents)
     log_big_a = log_a(x, y)
     if b == 0.0:  # far more agents than calls: B underflowed, nobody waits
@@ -138,7 +144,7 @@ def _measures_a(traffic: Traffic, agents: int, answer_s: float, table: ErlangB) 
     p_wait = (
         math.exp(-log_r) / (1.0 + math.exp(-log_r)) if log_r > 0 else 1.0 / (1.0 + math.exp(log_r))
     )
-    served_if_waiting = (x / y) * -math.expm1(-log_big_a)  # P(served | waited)
+    served_if_waiting = min(1.0, (x / y) * -math.expm1(-log_big_a))  # P(served | waited)
     abandonment = p_wait * (1.0 - served_if_waiting)
     # Waiting callers answered after answer_s: x/(x+1)·A(x+1, y')·e^(y−y'−(x+1)θt) / A(x, y).
     theta_t = answer_s / patience
@@ -164,15 +170,15 @@ def _mean_wait_served(x: float, y: float) -> float:
     while low > 0 and rel > 1e-18:  # walk down from the peak until the terms vanish
         rel *= (x + low) / y
         low -= 1
-    harmonic = math.fsum(1.0 / (x + i) for i in range(1, low + 2))
+    harmonic_sum = harmonic(x + 1.0, low + 1)  # Σ_{i=1..low+1} 1/(x+i)
     total = weighted = 0.0
     j = low
     while True:
         total += rel
-        weighted += rel * (x / (x + j + 1.0)) * harmonic
+        weighted += rel * (x / (x + j + 1.0)) * harmonic_sum
         j += 1
         rel *= y / (x + j)
-        harmonic += 1.0 / (x + j + 1.0)
+        harmonic_sum += 1.0 / (x + j + 1.0)
         if j > peak and rel < 1e-18 * total:
             return weighted / total
 
@@ -216,6 +222,10 @@ def agents_needed(traffic: Traffic, target: Target) -> Staffing:
     a = traffic.load
     if a == 0:
         return Staffing(0, 0, _zero_load(0))
+    if a >= MAX_AGENTS:
+        raise ValueError(
+            f"calls: an offered load of {a:,.0f} Erlangs is beyond {MAX_AGENTS:,} agents"
+        )
     table = ErlangB(a)
     # Erlang C needs n > a to be stable; occupancy a/n ≤ max bounds n below too.
     low = 1 if traffic.erlang_a else math.floor(a) + 1

@@ -78,3 +78,29 @@ def log_a(x: float, y: float) -> float:
     if y < x + 1.0:  # the series is A itself: no cancellation between the large prefactors
         return math.log(_series(x, y))
     return math.lgamma(x + 1.0) + y - x * math.log(y) + log_gamma_p(x, y)
+
+
+def _digamma_tail(z: float) -> float:
+    """ψ(z) − ln z + 1/(2z) for z ≥ 10: the asymptotic series, error below 1e-14."""
+    inv2 = 1.0 / (z * z)
+    return -inv2 * (
+        1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 / 132)))
+    )
+
+
+def harmonic(a: float, m: int) -> float:
+    """Σ_{i=0..m−1} 1/(a+i) = ψ(a+m) − ψ(a), for a > 0, in O(1) for large m.
+
+    Summed directly for short runs; otherwise as log1p(m/a) plus differences of the digamma
+    function's small asymptotic terms, so no two large logarithms are subtracted."""
+    total = 0.0
+    while m > 0 and (m < 64 or a < 10.0):
+        total += 1.0 / a
+        a += 1.0
+        m -= 1
+    if m == 0:
+        return total
+    b = a + m
+    return (
+        total + math.log1p(m / a) - 0.5 * (1.0 / b - 1.0 / a) + _digamma_tail(b) - _digamma_tail(a)
+    )

@@ -135,3 +135,24 @@ def test_from_the_shell_a_bad_flag_exits_non_zero_without_a_traceback():
     assert done.returncode != 0
     assert "--aht-s" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_errors_from_the_computation_name_the_flag():
+    with pytest.raises(CommandError, match="--patience-s"):
+        call_command(
+            "erlang",
+            "--calls",
+            "0.5",
+            "--interval-s",
+            "1",
+            "--aht-s",
+            "180",
+            "--patience-s",
+            "1e12",
+            "--agents",
+            "100",
+        )
+    with pytest.raises(CommandError, match="--calls"):
+        call_command(
+            "erlang", "--calls", "1e7", "--interval-s", "1", "--aht-s", "180", "--target-sl", "0.8"
+        )

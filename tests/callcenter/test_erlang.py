@@ -265,3 +265,19 @@ def test_erlang_a_far_overstaffed_stays_finite():
     assert 0 < tiny.probability_of_wait < 1e-90 and tiny.service_level == 1.0
     staffing = agents_needed(traffic, Target(service_level=0.5, answer_s=0, max_occupancy=0.375))
     assert staffing.agents == math.ceil(229 / 0.375)  # the occupancy cap decides
+
+
+@pytest.mark.parametrize(
+    ("a", "m"), [(0.3, 5), (0.3, 1000), (12.5, 100_000), (5e11, 2000), (1e6, 3000)]
+)
+def test_harmonic_sums(a, m):
+    assert gamma.harmonic(a, m) == pytest.approx(
+        math.fsum(1 / (a + i) for i in range(m)), rel=1e-12
+    )
+
+
+def test_out_of_range_inputs_name_the_field():
+    with pytest.raises(ValueError, match="patience_s"):
+        measures(Traffic(0.5, 1, 180, patience_s=1e12), 100)
+    with pytest.raises(ValueError, match="calls"):
+        agents_needed(Traffic(1e7, 1, 180), Target(service_level=0.8))

@@ -63,6 +63,7 @@ def count(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+FLAGS = {"target": "--target-sl / --target-asa-s"}  # library fields that are not one flag
 POSITIVE = number(lambda v: v > 0, "a positive number")
 NON_NEGATIVE = number(lambda v: v >= 0, "zero or more")
 SHARE = number(lambda v: 0 < v < 1, "between 0 and 1, exclusive")
@@ -140,22 +141,24 @@ class Command(BaseCommand):
             options["calls"], options["interval_s"], options["aht_s"], options["patience_s"]
         )
         answer_s, shrinkage = options["answer_s"], options["shrinkage"]
-        if options["agents"] is not None:
-            if options["max_occupancy"] is not None:
-                raise CommandError("--max-occupancy: only with --target-sl or --target-asa-s")
-            m = measures(traffic, options["agents"], answer_s)
-            figures = as_figures(m, scheduled(m.agents, shrinkage))
-        else:
-            target = Target(
-                service_level=options["target_sl"],
-                answer_s=answer_s,
-                asa_s=options["target_asa_s"],
-                max_occupancy=options["max_occupancy"] or 1.0,
-                shrinkage=shrinkage,
-            )
-            try:
+        if options["agents"] is not None and options["max_occupancy"] is not None:
+            raise CommandError("--max-occupancy: only with --target-sl or --target-asa-s")
+        target = Target(
+            service_level=options["target_sl"],
+            answer_s=answer_s,
+            asa_s=options["target_asa_s"],
+            max_occupancy=options["max_occupancy"] or 1.0,
+            shrinkage=shrinkage,
+        )
+        try:
+            if options["agents"] is not None:
+                m = measures(traffic, options["agents"], answer_s)
+                figures = as_figures(m, scheduled(m.agents, shrinkage))
+            else:
                 staffing = agents_needed(traffic, target)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from None
-            figures = as_figures(staffing.measures, staffing.scheduled_agents)
+                figures = as_figures(staffing.measures, staffing.scheduled_agents)
+        except ValueError as exc:  # the message names the field: "patience_s: …"
+            field, _, text = str(exc).partition(": ")
+            flag = FLAGS.get(field, f"--{field.replace('_', '-')}")
+            raise CommandError(f"{flag}: {text}") from None
         report(self, figures, options["json"], answer_s)
