@@ -14,8 +14,9 @@ that was put through at once is reused for the next arrival of its type.
 
 Measures are taken over the calls after the warm-up share (the queue starts empty):
 probability of wait = calls that queued / offered; service level = answered within answer_s /
-offered; ASA = mean wait of the answered; abandonment = abandoned / offered; occupancy = handle
-time (talk and wrap-up) of the measured calls / (operators × the span of their arrivals).
+offered; ASA = mean wait of the answered; abandonment = abandoned / offered; occupancy = time
+operators spent busy (talk and wrap-up) / (operators × time), both between the first measured
+arrival and the last arrival.
 """
 
 from __future__ import annotations
@@ -193,15 +194,18 @@ def simulate(config: SimConfig) -> SimResult:
     pending: dict[int, WaitingCall] = {}  # queued calls that may still hang up
     wrap = [0.0] * len(ops)  # the wrap-up drawn for each operator's current call
     answered = within = queued = abandoned = 0
-    wait_sum = busy = 0.0
+    wait_sum = 0.0
     t_first = t_last = 0.0
+    # Occupancy: the area under "operators busy (talk or wrap-up)" between the first measured
+    # arrival and the last arrival, kept up to date when the count changes.
+    busy_n, area, last, area_first, area_last = 0, 0.0, 0.0, 0.0, 0.0
     # Per call type, only when there are several: [offered, answered, within, abandoned, wait].
     multi = len(types) > 1
     kinds = [0] * total if multi else []
     per_type = [[0.0] * 5 for _ in types]
 
     def start(op: Operator, call_id: int, now: float, wait: float) -> None:
-        nonlocal answered, within, wait_sum, busy
+        nonlocal answered, within, wait_sum
         talk = handle()
         k = slot[op.id]
         after = acw() if acw is not None else 0.0
@@ -209,7 +213,6 @@ def simulate(config: SimConfig) -> SimResult:
         heappush(heap, (now + talk, k * 4 + _TALK_END))
         if call_id >= warm:
             answered += 1
-            busy += talk + after
             if wait <= answer_s:
                 within += 1
             wait_sum += wait
@@ -226,6 +229,7 @@ def simulate(config: SimConfig) -> SimResult:
         if timers and timers[0][0] <= min(t, t_arrival):
             at = timers[0][0]
             for call, op in assign(state, at):
+                area, last, busy_n = area + busy_n * (at - last), at, busy_n + 1
                 pending.pop(call.id, None)
                 start(op, call.id, at, at - call.arrived_at)
             continue
@@ -243,14 +247,19 @@ def simulate(config: SimConfig) -> SimResult:
             else:
                 call = reuse
                 call.id, call.arrived_at = i, now
-            if i == warm:
-                t_first = now
+            if i == warm or i == total - 1:
+                area, last = area + busy_n * (now - last), now
+                if i == warm:
+                    t_first, area_first = now, area
+                if i == total - 1:
+                    area_last = area
             if multi:
                 kinds[i] = kind
                 per_type[kind][0] += i >= warm
             t_last = now
             put_through = arrive(state, call, now)
             if put_through is not None:
+                area, last, busy_n = area + busy_n * (now - last), now, busy_n + 1
                 spare[kind] = call
                 start(put_through, i, now, 0.0)
             else:
@@ -280,6 +289,8 @@ def simulate(config: SimConfig) -> SimResult:
         if taken is not None:
             pending.pop(taken.id, None)
             start(freed, taken.id, now, now - taken.arrived_at)
+        else:
+            area, last, busy_n = area + busy_n * (now - last), now, busy_n - 1
 
     measured = total - warm
     span = max(t_last - t_first, 1e-9)
@@ -291,7 +302,7 @@ def simulate(config: SimConfig) -> SimResult:
         probability_of_wait=queued / measured if measured else 0.0,
         service_level=within / measured if measured else 1.0,
         asa_s=wait_sum / answered if answered else math.inf,
-        occupancy=busy / (len(ops) * span),
+        occupancy=(area_last - area_first) / (len(ops) * span),
         abandonment=abandoned / measured if measured else 0.0,
         simulated_s=t_last,
         by_type=tuple(_type_result(f) for f in per_type) if multi else (),

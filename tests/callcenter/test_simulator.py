@@ -60,7 +60,7 @@ def test_recorded_arrivals_and_empirical_handle_times():
     # Deterministic: each call is over before the next arrives.
     assert result.calls == 100
     assert (result.probability_of_wait, result.service_level, result.asa_s) == (0.0, 1.0, 0.0)
-    assert result.occupancy == pytest.approx(100 * 30 / (99 * 60))
+    assert result.occupancy == pytest.approx(0.5)  # 30 s busy in every 60 s up to the last arrival
 
 
 def test_after_call_work_keeps_the_operator_busy():
@@ -142,3 +142,8 @@ def test_overflow_timers_run_in_the_simulation():
 def test_bad_configuration_names_the_field(config, field):
     with pytest.raises(ValueError, match=field):
         simulate(config)
+
+
+def test_an_overloaded_centre_is_fully_occupied_not_more():
+    result = simulate(SimConfig(calls=3000, arrival_rate=10 / 180, handle_s=180.0, agents=3))
+    assert result.probability_of_wait > 0.99 and result.occupancy == pytest.approx(1.0)

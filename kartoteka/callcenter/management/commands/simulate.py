@@ -32,7 +32,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--sim-calls",
-            type=count(100, 100_000_000),
+            type=count(100, 10_000_000),
             default=100_000,
             help="calls to simulate (the first 10 %% warm the queue up and are not measured)",
         )
