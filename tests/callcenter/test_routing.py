@@ -238,7 +238,7 @@ def test_bad_configuration_names_the_field():
 
 def _reference(state, c):
     q = state.queues[c.queue]
-    free = sorted(state.available.values(), key=lambda o: o.id)
+    free = list(state.available.values())  # in the order they became free: ties go to the first
     for tier in c.tiers:
         if tier is routing._STICKY:
             found = [o for o in free if o.id == c.sticky_operator_id]
@@ -252,7 +252,7 @@ def _reference(state, c):
             ]
         if found:
             if q.strategy is Strategy.LONGEST_IDLE or tier is routing._STICKY:
-                return min(found, key=lambda o: (o.idle_since, o.id))
+                return min(found, key=lambda o: o.idle_since)
             return routing._by_strategy(state, q, tier, found)
     return None
 
@@ -395,3 +395,18 @@ def test_strings_from_model_choices_are_accepted():
 def test_bad_queue_configuration_names_the_field(queue, field):
     with pytest.raises(ValueError, match=field):
         make_state([queue])
+
+
+def test_equal_idle_times_go_to_who_became_free_first():
+    """Found by hypothesis: two operators freed at the same instant."""
+    state = make_state(
+        [QueueConfig("sales")], [op(0, state=AgentState.BUSY), op(1, state=AgentState.BUSY)]
+    )
+    release(state, state.operators[1], 5.0)
+    release(state, state.operators[0], 5.0)
+    assert arrive(state, call(1, at=5.0), 5.0).id == 1
+    set_state(state, state.operators[1], AgentState.AVAILABLE, 5.0)  # now after operator 0
+    routing.add_operator(state, op(2, idle=1.0))  # out of order: the slow path, same rule
+    assert not state.in_order
+    set_state(state, state.operators[2], AgentState.BUSY, 6.0)
+    assert arrive(state, call(2, at=6.0), 6.0).id == 0

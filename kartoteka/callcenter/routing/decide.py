@@ -140,7 +140,9 @@ def _by_strategy(
             candidates,
             key=lambda op: (-sum(op.skills.get(s, 0) for s in skills), op.idle_since, op.id),
         )
-    return min(candidates, key=lambda op: (op.idle_since, op.id))
+    # Longest idle; among equals the one that became free first (the pools keep that order), as
+    # on the fast path.
+    return min(candidates, key=attrgetter("idle_since"))
 
 
 def choose_operator(state: RouterState, call: WaitingCall) -> Operator | None:
