@@ -1,0 +1,54 @@
+"""TELEPHONY_CONFIG keys the Asterisk provider reads (see docs/asterisk.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kartoteka.callcenter.providers.asterisk.channels import DEFAULT_EXTENSION_PATTERN
+
+
+def _list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(v).strip() for v in value or () if str(v).strip())
+
+
+@dataclass(frozen=True)
+class AmiConfig:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = ""
+    secret: str = ""
+    context: str = "from-internal"  # where Originate sends the operator's leg to dial
+    channel: str = "PJSIP/{extension}"  # the operator's phone: Originate and queue Interface
+    queues: tuple[str, ...] = ()  # queues an operator joins when no queue is named
+    timeout: float = 5.0  # seconds to connect and for each action's Response
+    extension_pattern: re.Pattern[str] = field(
+        default_factory=lambda: re.compile(DEFAULT_EXTENSION_PATTERN)
+    )
+    ivr_prefix: str = "IVR_"  # channel variables copied into the call's IVR answers
+    recording_url: str = ""  # "{file}" becomes MIXMONITOR_FILENAME's base name
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> AmiConfig:
+        return cls(
+            host=str(config.get("ami_host") or "127.0.0.1"),
+            port=int(config.get("ami_port") or 5038),
+            username=str(config.get("ami_user") or ""),
+            secret=str(config.get("ami_secret") or ""),
+            context=str(config.get("ami_context") or "from-internal"),
+            channel=str(config.get("ami_channel") or "PJSIP/{extension}"),
+            queues=_list(config.get("ami_queues")),
+            timeout=float(config.get("ami_timeout") or 5.0),
+            extension_pattern=re.compile(
+                str(config.get("ami_extension_pattern") or DEFAULT_EXTENSION_PATTERN)
+            ),
+            ivr_prefix=str(config.get("ami_ivr_prefix") or "IVR_"),
+            recording_url=str(config.get("ami_recording_url") or ""),
+        )
+
+    def interface(self, extension: str) -> str:
+        return self.channel.format(extension=extension)

@@ -1,0 +1,199 @@
+"""The correlator alone: recorded AMI streams in, normalized events out, no sockets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from kartoteka.callcenter.providers.asterisk.config import AmiConfig
+from kartoteka.callcenter.providers.asterisk.correlate import Correlator
+from kartoteka.callcenter.providers.base import (
+    CallEvent,
+    CallEventKind,
+    Direction,
+    OperatorEvent,
+    OperatorState,
+)
+from tests.callcenter.asterisk.streams import events_of, messages, summary
+
+K = CallEventKind
+S = OperatorState
+
+
+def calls(events):
+    return [e for e in events if isinstance(e, CallEvent)]
+
+
+def test_queue_call_from_ivr_to_operator_to_hangup():
+    events = calls(events_of("queue_call"))
+    assert summary(events) == [
+        (K.RINGING, "", ""),
+        (K.QUEUED, "", "support"),
+        (K.RINGING, "101", "support"),
+        (K.ANSWERED, "101", "support"),
+        (K.ENDED, "101", "support"),
+    ]
+    ringing, queued, _offered, answered, ended = events
+    assert {e.call_id for e in events} == {"1733443200.11"}
+    assert ringing.caller == "79161234567" and ringing.callee == "74950000000"
+    assert all(e.direction == Direction.INBOUND for e in events)
+    # The IVR variables reach every event after the caller chose; QUEUE_PRIO is not IVR_*.
+    assert ringing.ivr == {}
+    assert queued.ivr == {"lang": "ru", "choice": "2"} == answered.ivr
+    # Times come from the PBX's Timestamp field, not from when we read them.
+    assert ringing.at == dt.datetime.fromtimestamp(1733443200, dt.UTC)
+    assert answered.at == dt.datetime.fromtimestamp(1733443214.01, dt.UTC)  # DialEnd
+    assert ended.reason == "caller"  # AgentComplete: the caller hung up first
+    assert len({e.event_id for e in events}) == 5
+
+
+def test_abandoned_call_is_final():
+    events = calls(events_of("abandoned"))
+    assert summary(events) == [
+        (K.RINGING, "", ""),
+        (K.QUEUED, "", "sales"),
+        (K.RINGING, "102", "sales"),
+        (K.ABANDONED, "", "sales"),
+    ]
+    assert events[-1].reason == "hold 29s, position 1"
+    assert events[-1].caller == "74991112233"
+
+
+def test_direct_call_to_an_extension_with_chanvariable():
+    events = calls(events_of("direct_call"))
+    assert summary(events) == [
+        (K.RINGING, "", ""),
+        (K.RINGING, "102", ""),
+        (K.ANSWERED, "102", ""),
+        (K.ENDED, "102", ""),
+    ]
+    # "ChanVariable: IVR_SOURCE=ad-2026" on the very first event of the call.
+    assert events[0].ivr == {"source": "ad-2026"}
+    assert events[-1].reason == "Normal Clearing"
+
+
+def test_click_to_call_is_outbound_and_brings_its_recording():
+    events = calls(events_of("originate"))
+    assert summary(events) == [
+        (K.RINGING, "101", ""),
+        (K.ANSWERED, "101", ""),
+        (K.ENDED, "101", ""),
+        (K.RECORDING, "101", ""),
+    ]
+    assert all(e.direction == Direction.OUTBOUND for e in events)
+    assert events[0].caller == "101" and events[0].callee == ""  # Exten "s" until it dials
+    assert events[1].callee == "79161234567"
+    assert events[-1].recording_url.endswith("out-79161234567-101-1733443500.41.wav")
+
+
+def test_recording_url_template():
+    config = AmiConfig.from_mapping({"ami_recording_url": "https://pbx.example/rec/{file}"})
+    events = events_of("originate", Correlator(config))
+    assert events[-1].recording_url == (
+        "https://pbx.example/rec/out-79161234567-101-1733443500.41.wav"
+    )
+
+
+def test_operator_pause_and_presence_without_device_chatter():
+    events = events_of("member_pause")
+    assert all(isinstance(e, OperatorEvent) for e in events)
+    assert [(e.state, e.reason) for e in events] == [
+        (S.AVAILABLE, ""),
+        (S.PAUSED, "lunch"),
+        (S.AVAILABLE, ""),
+        (S.OFFLINE, ""),  # Status 5: the phone is unavailable
+        (S.AVAILABLE, ""),
+        (S.OFFLINE, ""),  # removed from the queue
+    ]
+    assert {(e.extension, e.queue) for e in events} == {("101", "support")}
+    assert len({e.event_id for e in events}) == len(events)
+
+
+def test_replaying_a_stream_emits_nothing_twice():
+    correlator = Correlator()
+    first = events_of("queue_call", correlator)
+    assert events_of("queue_call", correlator) == []
+    # A fresh process (new correlator) derives the very same ids: the sink drops them.
+    assert [e.event_id for e in events_of("queue_call")] == [e.event_id for e in first]
+
+
+def test_event_ids_are_derived_from_linkedid_and_kind():
+    for event in calls(events_of("queue_call")):
+        assert re.fullmatch(r"1733443200\.11:[a-z]+(:[\w]+)?", event.event_id), event.event_id
+
+
+def test_unknown_events_are_counted_and_ignored():
+    correlator = Correlator()
+    assert correlator.feed({"Event": "PeerStatus", "Peer": "PJSIP/101"}) == []
+    assert correlator.feed({"Event": "AgentRingNoAnswer"}) == []
+    assert correlator.feed({"Response": "Success"}) == []
+    assert correlator.unknown == {"PeerStatus": 1, "AgentRingNoAnswer": 1, "": 1}
+
+
+def test_events_missing_fields_do_not_break_it():
+    correlator = Correlator()
+    for name in [
+        "Newchannel",
+        "Newstate",
+        "VarSet",
+        "DialBegin",
+        "DialEnd",
+        "AgentCalled",
+        "AgentConnect",
+        "AgentComplete",
+        "QueueCallerJoin",
+        "QueueCallerLeave",
+        "QueueCallerAbandon",
+        "Hangup",
+        "QueueMemberStatus",
+        "QueueMemberPause",
+        "QueueMemberRemoved",
+        "CoreShowChannel",
+        "CoreShowChannelsComplete",
+    ]:
+        assert correlator.feed({"Event": name}) == [], name
+        assert correlator.feed({"Event": name, "Uniqueid": "x", "Timestamp": "soon"}) is not None
+
+
+def test_hangup_of_a_channel_never_seen_ends_its_call_when_it_is_the_root():
+    correlator = Correlator()
+    events = correlator.feed(
+        {"Event": "Hangup", "Uniqueid": "9.1", "Linkedid": "9.1", "Cause-txt": "Busy"}
+    )
+    assert [(e.kind, e.call_id, e.reason) for e in events] == [(K.ENDED, "9.1", "Busy")]
+    # A helper leg we never saw says nothing about its call.
+    assert correlator.feed({"Event": "Hangup", "Uniqueid": "9.3", "Linkedid": "9.2"}) == []
+
+
+def test_listing_after_reconnect_catches_up_and_ends_vanished_calls():
+    now = dt.datetime(2026, 12, 5, 23, 0, tzinfo=dt.UTC)
+    correlator = Correlator(clock=lambda: now)
+    seen = []
+    for message in messages("reconnect_first"):
+        seen += correlator.feed(message)
+    assert summary(seen) == [
+        (K.RINGING, "", ""),
+        (K.QUEUED, "", "support"),
+        (K.RINGING, "101", "support"),  # AgentCalled; its DialBegin twin is the same event
+        (K.RINGING, "", ""),  # the direct call
+        (K.RINGING, "102", ""),
+    ]
+    correlator.begin_listing()
+    caught = []
+    for message in messages("reconnect_listing", banner=False):
+        caught += correlator.feed(message)
+    assert {(e.call_id, e.kind, e.extension, e.queue) for e in caught} == {
+        ("1733443200.11", K.ANSWERED, "101", "support"),  # answered while we were away
+        ("1733443400.31", K.ENDED, "", ""),  # the direct call ended while we were away
+        ("1733443225.51", K.RINGING, "", ""),  # a call that came in meanwhile
+        ("1733443225.51", K.QUEUED, "", "support"),
+    }
+    assert len(caught) == 4
+    new = next(e for e in caught if e.call_id == "1733443225.51")
+    assert new.caller == "74997776655" and new.callee == "74950000000"
+    assert new.at == now - dt.timedelta(seconds=6)  # the listing's Duration: 00:00:06
+    assert correlator.live_calls() == ["1733443200.11", "1733443225.51"]
+    # The same listing again (a second reconnect) changes nothing.
+    correlator.begin_listing()
+    for message in messages("reconnect_listing", banner=False):
+        assert correlator.feed(message) == []
