@@ -1,0 +1,147 @@
+"""The long-running AMI event reader: connect, log in, catch up, stream, reconnect forever.
+
+After every (re)connect it asks for `CoreShowChannels` — the calls in progress — and
+`QueueStatus` — the queue members; the correlator turns the listing into the events
+missed while the link was down and drops those it has already emitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kartoteka.callcenter.providers.asterisk.config import AmiConfig
+from kartoteka.callcenter.providers.asterisk.correlate import Correlator
+from kartoteka.callcenter.providers.asterisk.protocol import AmiConnection
+from kartoteka.callcenter.providers.base import Event, ProviderError, Sink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Status:
+    """What `kartoteka asterisk listen --json` reports on every change of the link."""
+
+    connected: bool = False
+    connects: int = 0  # successful logins
+    failures: int = 0  # attempts that failed (refused, unreachable, dropped)
+    messages: int = 0  # AMI events read
+    events: int = 0  # normalized events handed to the sink
+    sink_errors: int = 0
+    garbage_lines: int = 0
+    cut_messages: int = 0  # connections that ended mid-message
+    live_calls: int = 0
+    last_error: str = ""
+    unknown_events: dict[str, int] = field(default_factory=dict)
+    at: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Listener:
+    def __init__(
+        self,
+        config: AmiConfig,
+        sink: Sink,
+        *,
+        correlator: Correlator | None = None,
+        threaded_sink: bool = True,
+        backoff: tuple[float, float] = (1.0, 30.0),
+        on_status: Callable[[Status], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.sink = sink
+        self.correlator = correlator or Correlator(config)
+        # The product sink writes with the Django ORM, which refuses to run inside an event
+        # loop: it is called in a worker thread, one event at a time so order is kept.
+        self.threaded_sink = threaded_sink
+        self.backoff = backoff
+        self.on_status = on_status or (lambda status: None)
+        self.status = Status()
+
+    async def run(self, stop: asyncio.Event | None = None, attempts: int | None = None) -> None:
+        """Keep a session up until `stop` is set (or `attempts` connections were tried)."""
+        stop = stop or asyncio.Event()
+        delay = self.backoff[0]
+        tried = 0
+        while not stop.is_set() and (attempts is None or tried < attempts):
+            tried += 1
+            try:
+                await self.session(stop)
+                delay = self.backoff[0]  # it was up: the next try comes quickly
+            except ProviderError as exc:
+                self.status.failures += 1
+                self.status.last_error = str(exc)
+                log.warning("AMI: %s", exc)
+            self._report(connected=False)
+            if stop.is_set() or (attempts is not None and tried >= attempts):
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, self.backoff[1])
+
+    async def session(self, stop: asyncio.Event | None = None) -> None:
+        """One connection, from the banner to its end."""
+        config = self.config
+        conn = await AmiConnection.open(config.host, config.port, config.timeout)
+        stopper = asyncio.create_task((stop or asyncio.Event()).wait())
+        asking: asyncio.Task[None] | None = None
+        try:
+            await conn.login(config.username, config.secret, events=True)
+            self.status.connects += 1
+            self.status.last_error = ""
+            self._report(connected=True)
+            self.correlator.begin_listing()
+            # Asked in the background: events already on the wire are read meanwhile, so a
+            # link that drops before the listing answers loses none of them.
+            asking = asyncio.create_task(self._ask_state(conn))
+            stopper.add_done_callback(lambda _task: conn.queue.put_nowait(None))
+            async for message in conn.events():
+                self.status.messages += 1
+                for event in self.correlator.feed(message):
+                    await self._deliver(event)
+            if not stopper.done():
+                self.status.failures += 1
+                self.status.last_error = "the PBX closed the connection"
+        finally:
+            stopper.cancel()
+            if asking is not None:
+                asking.cancel()
+            self.status.garbage_lines += conn.framer.garbage
+            await conn.close()
+            self.status.cut_messages += int(conn.cut_mid_message)
+
+    async def _ask_state(self, conn: AmiConnection) -> None:
+        """Calls in progress and queue members: what changed while the link was down."""
+        for action in ("CoreShowChannels", "QueueStatus"):
+            try:
+                await conn.action({"Action": action})
+            except ProviderError as exc:
+                # Without the listing the feed still works; missed calls stay missed.
+                log.warning("AMI: %s failed: %s", action, exc)
+                self.status.last_error = str(exc)
+
+    async def _deliver(self, event: Event) -> None:
+        try:
+            if self.threaded_sink:
+                await asyncio.to_thread(self.sink, event)
+            else:
+                self.sink(event)
+            self.status.events += 1
+        except Exception:
+            # One event the CRM could not store must not stop the telephony feed.
+            self.status.sink_errors += 1
+            log.exception("AMI: the sink failed on %s", event.event_id)
+
+    def _report(self, connected: bool) -> None:
+        self.status.connected = connected
+        self.status.live_calls = len(self.correlator.calls)
+        self.status.unknown_events = dict(self.correlator.unknown)
+        self.status.at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.on_status(self.status)
