@@ -76,7 +76,10 @@ class ReplayServer:
     def close(self) -> None:
         self._closing = True
         with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
+        with contextlib.suppress(OSError):
             self.sock.close()
+        self._accepter.join(timeout=5)
         for conn in self._open:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
