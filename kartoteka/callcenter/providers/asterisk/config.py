@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kartoteka.callcenter.providers.asterisk.channels import DEFAULT_EXTENSION_PATTERN
+from kartoteka.callcenter.providers.base import ProviderError
 
 
 def _list(value: Any) -> tuple[str, ...]:
@@ -34,6 +35,26 @@ class AmiConfig:
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> AmiConfig:
+        """Read TELEPHONY_CONFIG; a value it cannot use raises ProviderError naming its key."""
+        try:
+            return cls._read(config)
+        except re.error as exc:
+            raise ProviderError(f"ami_extension_pattern: not a regular expression ({exc})") from exc
+        except (TypeError, ValueError) as exc:
+            raise ProviderError(f"ami_port / ami_timeout: not a number ({exc})") from exc
+
+    def __post_init__(self) -> None:
+        try:
+            self.channel.format(extension="101")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ProviderError(
+                f"ami_channel: only {{extension}} may be in braces ({exc})"
+            ) from exc
+        if "{extension}" not in self.channel:
+            raise ProviderError("ami_channel: must contain {extension}, e.g. PJSIP/{extension}")
+
+    @classmethod
+    def _read(cls, config: Mapping[str, Any]) -> AmiConfig:
         return cls(
             host=str(config.get("ami_host") or "127.0.0.1"),
             port=int(config.get("ami_port") or 5038),

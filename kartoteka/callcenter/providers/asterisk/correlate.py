@@ -377,7 +377,7 @@ class Correlator:
         events: list[Event] = [
             self._event(call, Kind.ENDED, "", at, extension=ext, reason=call.reason)
         ]
-        if call.recording:
+        if call.recording and self.config.recording_url:  # a file path alone opens nowhere
             url = self._url(call)
             events.append(
                 self._event(call, Kind.RECORDING, "", at, extension=ext, recording_url=url)
@@ -385,8 +385,6 @@ class Correlator:
         return events
 
     def _url(self, call: Call) -> str:
-        if not self.config.recording_url:
-            return call.recording
         return self.config.recording_url.format(file=call.recording.rsplit("/", 1)[-1])
 
     # -- reconciling after a (re)connect ----------------------------------------------

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from kartoteka.callcenter.providers.asterisk.config import AmiConfig
 from kartoteka.callcenter.providers.asterisk.correlate import Correlator
-from kartoteka.callcenter.providers.asterisk.protocol import AmiConnection
+from kartoteka.callcenter.providers.asterisk.protocol import AmiConnection, ConnectionLost
 from kartoteka.callcenter.providers.base import Event, ProviderError, Sink
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,7 @@ class Listener:
                     await self._deliver(event)
             if not stopper.done():
                 self.status.failures += 1
-                self.status.last_error = "the PBX closed the connection"
+                self.status.last_error = _("The PBX closed the connection.")
         finally:
             stopper.cancel()
             if asking is not None:
@@ -122,6 +124,8 @@ class Listener:
         for action in ("CoreShowChannels", "QueueStatus"):
             try:
                 await conn.action({"Action": action})
+            except ConnectionLost:
+                return  # the session's end says so
             except ProviderError as exc:
                 # Without the listing the feed still works; missed calls stay missed.
                 log.warning("AMI: %s failed: %s", action, exc)
