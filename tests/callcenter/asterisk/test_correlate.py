@@ -125,8 +125,21 @@ def test_unknown_events_are_counted_and_ignored():
     correlator = Correlator()
     assert correlator.feed({"Event": "PeerStatus", "Peer": "PJSIP/101"}) == []
     assert correlator.feed({"Event": "AgentRingNoAnswer"}) == []
+    assert correlator.feed({"Event": "SomethingFromAsterisk30"}) == []
     assert correlator.feed({"Response": "Success"}) == []
-    assert correlator.unknown == {"PeerStatus": 1, "AgentRingNoAnswer": 1, "": 1}
+    # Everyday noise is not "unknown"; what is counted shows in `listen --json`.
+    assert correlator.unknown == {"SomethingFromAsterisk30": 1, "": 1}
+
+
+def test_events_trailing_a_hangup_do_not_revive_the_channel():
+    correlator = Correlator()
+    stream = messages("abandoned")
+    for message in stream:
+        correlator.feed(message)
+    assert correlator.calls == {} and correlator.channels == {}
+    dial_end = next(m for m in stream if m.get("Event") == "DialEnd")
+    assert correlator.feed(dial_end) == []
+    assert correlator.calls == {} and correlator.channels == {}
 
 
 def test_events_missing_fields_do_not_break_it():

@@ -50,6 +50,46 @@ RECORDING_VARIABLE = "MIXMONITOR_FILENAME"
 # QueueMemberStatus "Status" device states that mean the phone is not reachable.
 OFFLINE_DEVICE_STATES = {"4", "5"}  # AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
 Kind = CallEventKind
+# Events a PBX sends all the time that say nothing the CRM needs (not counted as unknown).
+EXPECTED_NOISE = (
+    "FullyBooted",
+    "Newexten",
+    "NewCallerid",
+    "NewConnectedLine",
+    "NewAccountCode",
+    "DialState",
+    "BridgeCreate",
+    "BridgeLeave",
+    "BridgeDestroy",
+    "HangupRequest",
+    "SoftHangupRequest",
+    "OriginateResponse",
+    "AgentRingNoAnswer",
+    "QueueParams",
+    "QueueEntry",
+    "QueueStatusComplete",
+    "DeviceStateChange",
+    "ExtensionStatus",
+    "PeerStatus",
+    "ContactStatus",
+    "RTCPSent",
+    "RTCPReceived",
+    "MixMonitorStart",
+    "MixMonitorStop",
+    "LocalBridge",
+    "LocalOptimizationBegin",
+    "LocalOptimizationEnd",
+    "MusicOnHoldStart",
+    "MusicOnHoldStop",
+    "Hold",
+    "Unhold",
+    "DTMFBegin",
+    "DTMFEnd",
+    "Cdr",
+    "Cel",
+    "SuccessfulAuth",
+    "ChallengeSent",
+)
 # Channel attribute ← AMI field (with "Dest" before it for the dialled side).
 FIELDS = (
     ("name", "Channel"),
@@ -106,6 +146,7 @@ class Correlator:
         self.calls: dict[str, Call] = {}
         self.operators: dict[tuple[str, str], tuple[OperatorState, str]] = {}
         self.seen: OrderedDict[str, None] = OrderedDict()
+        self.gone: OrderedDict[str, None] = OrderedDict()  # hung-up channels: late events ignored
         self.unknown: dict[str, int] = {}  # event names we do not read, counted
         self._before: set[str] | None = None  # channels known when a listing began
         self._listed: set[str] = set()
@@ -131,6 +172,8 @@ class Correlator:
             "QueueMember": self._member,
             "QueueMemberRemoved": self._member_removed,
         }
+        for name in EXPECTED_NOISE:
+            self._handlers.setdefault(name, self._noop)
 
     # -- entry points -------------------------------------------------------------
 
@@ -159,17 +202,15 @@ class Correlator:
     def _fresh(self, event_id: str) -> bool:
         if event_id in self.seen:
             return False
-        self.seen[event_id] = None
-        if len(self.seen) > SEEN_LIMIT:
-            self.seen.popitem(last=False)
+        _remember(self.seen, event_id)
         return True
 
     def _track(self, message: Message, prefix: str = "") -> Channel | None:
         """The channel a message describes (prefix "Dest" for the dialled side), kept current."""
         uid = message.get(f"{prefix}Uniqueid", "")
         linkedid = message.get(f"{prefix}Linkedid") or uid
-        if not uid:
-            return None
+        if not uid or uid in self.gone:
+            return None  # a DialEnd or BridgeLeave may trail its channel's Hangup
         channel = self.channels.get(uid)
         if channel is None:
             if len(self.channels) >= CHANNEL_LIMIT:
@@ -364,6 +405,7 @@ class Correlator:
         channel = self.channels.pop(uid, None)
         if channel is None:
             return []
+        _remember(self.gone, uid)
         call = self._call(channel.linkedid)
         call.channels.discard(uid)
         if uid == call.linkedid and not call.reason:
@@ -475,3 +517,9 @@ def _dialled(message: Message) -> str:
     """The number in a DialString such as "trunk/79161234567" or "79161234567@trunk"."""
     text = message.get("DialString", "")
     return number(text.rsplit("/", 1)[-1].split("@", 1)[0])
+
+
+def _remember(memory: OrderedDict[str, None], key: str) -> None:
+    memory[key] = None
+    if len(memory) > SEEN_LIMIT:
+        memory.popitem(last=False)

@@ -180,12 +180,12 @@ class AmiConnection:
 
     def _dispatch(self, message: Message) -> None:
         action_id = message.get("ActionID", "")
-        if "Response" in message and action_id in self.pending:
+        if "Event" in message:  # before Response: OriginateResponse events carry both
+            self.queue.put_nowait(message)
+        elif "Response" in message and action_id in self.pending:
             future = self.pending.pop(action_id)
             if not future.done():
                 future.set_result(message)
-        elif "Event" in message:
-            self.queue.put_nowait(message)
         else:
             log.debug("AMI message neither event nor awaited response: %s", message)
 
