@@ -170,9 +170,20 @@ def test_events_missing_fields_do_not_break_it():
 def test_hangup_of_a_channel_never_seen_ends_its_call_when_it_is_the_root():
     correlator = Correlator()
     events = correlator.feed(
-        {"Event": "Hangup", "Uniqueid": "9.1", "Linkedid": "9.1", "Cause-txt": "Busy"}
+        {
+            "Event": "Hangup",
+            "Channel": "PJSIP/trunk-00000099",
+            "CallerIDNum": "74951112233",
+            "Uniqueid": "9.1",
+            "Linkedid": "9.1",
+            "Cause-txt": "Busy",
+        }
     )
-    assert [(e.kind, e.call_id, e.reason) for e in events] == [(K.ENDED, "9.1", "Busy")]
+    assert events[0].caller == "74951112233"  # a missed call, not a call from nobody
+    assert [(e.kind, e.call_id, e.reason) for e in events] == [
+        (K.RINGING, "9.1", ""),
+        (K.ENDED, "9.1", "Busy"),
+    ]
     # A helper leg we never saw says nothing about its call.
     assert correlator.feed({"Event": "Hangup", "Uniqueid": "9.3", "Linkedid": "9.2"}) == []
 

@@ -31,24 +31,20 @@ from kartoteka.callcenter.providers.asterisk.channels import (
     timestamp,
 )
 from kartoteka.callcenter.providers.asterisk.config import AmiConfig
+from kartoteka.callcenter.providers.asterisk.operators import PROVIDER, Operators
 from kartoteka.callcenter.providers.asterisk.protocol import Message
 from kartoteka.callcenter.providers.base import (
     CallEvent,
     CallEventKind,
     Direction,
     Event,
-    OperatorEvent,
-    OperatorState,
 )
 
 log = logging.getLogger(__name__)
 
-PROVIDER = "asterisk"
 SEEN_LIMIT = 50_000  # event ids remembered to drop repeats within one process
 CHANNEL_LIMIT = 20_000  # a PBX never holds this many live channels; a hostile stream might
 RECORDING_VARIABLE = "MIXMONITOR_FILENAME"
-# QueueMemberStatus "Status" device states that mean the phone is not reachable.
-OFFLINE_DEVICE_STATES = {"4", "5"}  # AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
 Kind = CallEventKind
 # Events a PBX sends all the time that say nothing the CRM needs (not counted as unknown).
 EXPECTED_NOISE = (
@@ -144,7 +140,7 @@ class Correlator:
         self.clock = clock
         self.channels: dict[str, Channel] = {}
         self.calls: dict[str, Call] = {}
-        self.operators: dict[tuple[str, str], tuple[OperatorState, str]] = {}
+        self.operators = Operators(self.config)
         self.seen: OrderedDict[str, None] = OrderedDict()
         self.gone: OrderedDict[str, None] = OrderedDict()  # hung-up channels: late events ignored
         self.unknown: dict[str, int] = {}  # event names we do not read, counted
@@ -166,11 +162,11 @@ class Correlator:
             "Hangup": self._hangup_event,
             "CoreShowChannel": self._listed_channel,
             "CoreShowChannelsComplete": self._listing_complete,
-            "QueueMemberStatus": self._member,
-            "QueueMemberPause": self._member,
-            "QueueMemberAdded": self._member,
-            "QueueMember": self._member,
-            "QueueMemberRemoved": self._member_removed,
+            "QueueMemberStatus": self.operators.member,
+            "QueueMemberPause": self.operators.member,
+            "QueueMemberAdded": self.operators.member,
+            "QueueMember": self.operators.member,
+            "QueueMemberRemoved": self.operators.removed,
         }
         for name in EXPECTED_NOISE:
             self._handlers.setdefault(name, self._noop)
@@ -395,11 +391,15 @@ class Correlator:
     def _hangup_event(self, message: Message, at: dt.datetime) -> list[Event]:
         uid = message.get("Uniqueid", "")
         linkedid = message.get("Linkedid") or uid
+        events: list[Event] = []
         if uid not in self.channels:
             if uid != linkedid or (linkedid in self.calls and self.calls[linkedid].channels):
                 return []  # an unseen helper leg; the call ends with its known channels
-            self._track(message)
-        return self._hangup(uid, message.get("Cause-txt", ""), at)
+            # A call that began before we logged in and ended before the listing came:
+            # the Hangup's own fields say who called, so it is not lost.
+            if root := self._track(message):
+                events += self._started(self.calls[linkedid], root, at)
+        return events + self._hangup(uid, message.get("Cause-txt", ""), at)
 
     def _hangup(self, uid: str, cause: str, at: dt.datetime) -> list[Event]:
         channel = self.channels.pop(uid, None)
@@ -470,47 +470,6 @@ class Correlator:
             elif channel.state == "Ringing" and operator and not call.answered:
                 events.append(self._event(call, Kind.RINGING, operator, at, extension=operator))
         return events
-
-    # -- operators ----------------------------------------------------------------
-
-    def _member(self, message: Message, at: dt.datetime) -> list[Event]:
-        if message.get("Paused") == "1":
-            state = OperatorState.PAUSED
-        elif message.get("Status") in OFFLINE_DEVICE_STATES:
-            state = OperatorState.OFFLINE
-        else:
-            state = OperatorState.AVAILABLE
-        reason = message.get("PausedReason") or message.get("Reason") or ""
-        return self._operator(message, state, reason if state == OperatorState.PAUSED else "", at)
-
-    def _member_removed(self, message: Message, at: dt.datetime) -> list[Event]:
-        return self._operator(message, OperatorState.OFFLINE, "", at)
-
-    def _operator(
-        self, message: Message, state: OperatorState, reason: str, at: dt.datetime
-    ) -> list[Event]:
-        extension = ""
-        for key in ("StateInterface", "Interface", "Location", "MemberName", "Name"):
-            if extension := self._extension(message.get(key, "")) or "":
-                break
-        queue = message.get("Queue", "")
-        if not extension:
-            return []
-        if self.operators.get((extension, queue)) == (state, reason):
-            return []  # device-state chatter that does not change what the CRM shows
-        self.operators[(extension, queue)] = (state, reason)
-        stamp = message.get("Timestamp") or f"{at.timestamp():.6f}"
-        return [
-            OperatorEvent(
-                provider=PROVIDER,
-                event_id=f"op:{queue}:{extension}:{state.value}:{stamp}",
-                extension=extension,
-                state=state,
-                at=at,
-                queue=queue,
-                reason=reason,
-            )
-        ]
 
 
 def _dialled(message: Message) -> str:
