@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kartoteka.callcenter.providers.asterisk.config import AmiConfig
 from kartoteka.callcenter.providers.asterisk.correlate import Correlator
 from kartoteka.callcenter.providers.base import (
@@ -220,3 +223,84 @@ def test_listing_after_reconnect_catches_up_and_ends_vanished_calls():
     correlator.begin_listing()
     for message in messages("reconnect_listing", banner=False):
         assert correlator.feed(message) == []
+
+
+def test_a_restarted_listener_repeats_only_ids_the_sink_already_has():
+    """A new process (fresh correlator) learns a call from the listing: same ids as live."""
+    live = Correlator()
+    live_ids = {e.event_id for e in events_of("queue_call", live)}
+    fresh = Correlator()
+    fresh.begin_listing()
+    caught = []
+    for message in messages("reconnect_listing", banner=False):
+        caught += fresh.feed(message)
+    queue_call = [e for e in caught if e.call_id == "1733443200.11"]
+    assert [e.kind for e in queue_call] == [K.RINGING, K.QUEUED, K.ANSWERED]
+    assert {e.event_id for e in queue_call} <= live_ids
+
+
+KNOWN = [
+    "Newchannel",
+    "Newstate",
+    "VarSet",
+    "DialBegin",
+    "DialEnd",
+    "AgentCalled",
+    "AgentConnect",
+    "AgentComplete",
+    "QueueCallerJoin",
+    "QueueCallerLeave",
+    "QueueCallerAbandon",
+    "BridgeEnter",
+    "Hangup",
+    "CoreShowChannel",
+    "CoreShowChannelsComplete",
+    "QueueMemberStatus",
+    "QueueMemberPause",
+    "QueueMemberRemoved",
+]
+IDS = st.sampled_from(["1.1", "1.2", "1.3", "2.1", "2.2", ""])
+FIELD_VALUES = {
+    "Uniqueid": IDS,
+    "Linkedid": IDS,
+    "DestUniqueid": IDS,
+    "DestLinkedid": IDS,
+    "Channel": st.sampled_from(["PJSIP/101-00000001", "PJSIP/trunk-00000002", "Local/102@q;1", ""]),
+    "DestChannel": st.sampled_from(["PJSIP/102-00000003", "PJSIP/trunk-00000004", "x"]),
+    "Interface": st.sampled_from(["PJSIP/101", "Local/102@from-queue/n", "garbage"]),
+    "Queue": st.sampled_from(["support", "sales", ""]),
+    "DialStatus": st.sampled_from(["ANSWER", "BUSY", "CANCEL"]),
+    "ChannelStateDesc": st.sampled_from(["Up", "Ringing", "Down"]),
+    "Paused": st.sampled_from(["0", "1", "x"]),
+    "Status": st.sampled_from(["1", "2", "5", ""]),
+    "Variable": st.sampled_from(["IVR_LANG", "MIXMONITOR_FILENAME", "OTHER"]),
+    "Value": st.text(max_size=5),
+    "Timestamp": st.sampled_from(["1733443200.5", "nan", "-1e300", "", "1e30"]),
+    "Duration": st.sampled_from(["00:00:07", "12", "x:y", ""]),
+    "Application": st.sampled_from(["Queue", "Dial", ""]),
+    "ApplicationData": st.sampled_from(["support,t", "", ","]),
+    "Exten": st.sampled_from(["s", "79161234567", ""]),
+    "CallerIDNum": st.sampled_from(["<unknown>", "79161234567", ""]),
+}
+AMI_MESSAGE = st.builds(
+    lambda name, fields: {"Event": name, **fields},
+    st.sampled_from(KNOWN),
+    st.fixed_dictionaries({}, optional=FIELD_VALUES),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stream=st.lists(AMI_MESSAGE, max_size=40), listing_at=st.integers(0, 40))
+def test_any_sequence_of_events_is_survived_without_repeats(stream, listing_at):
+    correlator = Correlator()
+    out = []
+    for index, message in enumerate(stream):
+        if index == listing_at:
+            correlator.begin_listing()
+        out += correlator.feed(message)
+    ids = [e.event_id for e in out]
+    assert len(ids) == len(set(ids))
+    for event in out:
+        assert event.at.tzinfo is not None
+        if isinstance(event, CallEvent):
+            assert event.call_id and event.event_id.startswith(event.call_id + ":")
