@@ -50,27 +50,31 @@ class Framer:
 
     def feed(self, data: bytes) -> list[Message]:
         self.buffer += data
+        cut = self.buffer.rfind(b"\n")
+        if cut < 0:
+            if len(self.buffer) > MAX_LINE:
+                self.buffer.clear()
+                self._broken = True
+            return []
+        # Every complete line at once: one decode and one split in C, then the tail waits.
+        text = self.buffer[:cut].decode("utf-8", errors="replace")
+        del self.buffer[: cut + 1]
         out: list[Message] = []
-        while (end := self.buffer.find(b"\n")) >= 0:
-            raw = bytes(self.buffer[:end])
-            del self.buffer[: end + 1]
-            message = self._line(raw)
+        for line in text.split("\n"):
+            message = self._line(line)
             if message is not None:
                 out.append(message)
-        if len(self.buffer) > MAX_LINE:
-            self.buffer.clear()
-            self._broken = True
         return out
 
     def pending(self) -> bool:
         """Part of a message is buffered: a stream that ends now was cut mid-message."""
         return bool(self.fields or self.buffer.strip())
 
-    def _line(self, raw: bytes) -> Message | None:
-        if len(raw) > MAX_LINE:
+    def _line(self, line: str) -> Message | None:
+        if len(line) > MAX_LINE:
             self._broken = True
             return None
-        line = raw.decode("utf-8", errors="replace").rstrip("\r")
+        line = line.rstrip("\r")
         if self.banner is None:
             self.banner = line
             return None
