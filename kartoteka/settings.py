@@ -262,6 +262,7 @@ TELEPHONY_CONFIG: dict[str, Any] = {
     "ami_channel": env_str("ASTERISK_CHANNEL", "PJSIP/{extension}"),
     "ami_queues": env_list("ASTERISK_QUEUES", []),
     "ami_timeout": env_int("ASTERISK_AMI_TIMEOUT", 5, minimum=1),
+    "ami_ping": env_int("ASTERISK_AMI_PING", 20),
     "ami_extension_pattern": env_str("ASTERISK_EXTENSION_PATTERN", "[0-9]{2,6}"),
     "ami_ivr_prefix": env_str("ASTERISK_IVR_PREFIX", "IVR_"),
     "ami_recording_url": env_str("ASTERISK_RECORDING_URL"),

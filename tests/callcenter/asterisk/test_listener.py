@@ -193,3 +193,31 @@ def test_a_failing_sink_does_not_stop_the_feed():
         asyncio.run(listener.run(attempts=1))
     assert [e.kind for e in got] == [K.RINGING, K.RINGING, K.ENDED]
     assert listener.status.sink_errors == 1 and listener.status.events == 3
+
+
+def test_a_silent_pbx_is_noticed_by_ping_and_left():
+    # The server keeps the socket open but never answers Ping: a PBX that froze.
+    session = Session(raw("direct_call"), silent={"Ping"})
+    with ReplayServer(session) as server:
+        sink, listener = listen(server, attempts=1, ami_ping=0.2, ami_timeout=0.3)
+    assert sink == events_of("direct_call")
+    assert "Ping" in server.actions()
+    assert listener.status.failures == 1 and "did not answer Ping" in listener.status.last_error
+
+
+def test_an_answered_ping_keeps_the_session():
+    async def scenario(server):
+        listener = Listener(
+            AmiConfig.from_mapping(server.config(ami_ping=0.05)), [].append, threaded_sink=False
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(listener.run(stop))
+        while server.actions().count("Ping") < 3:
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        return listener
+
+    with ReplayServer(Session(raw("direct_call"))) as server:
+        listener = asyncio.run(scenario(server))
+    assert listener.status.connects == 1 and listener.status.failures == 0

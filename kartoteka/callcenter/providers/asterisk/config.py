@@ -27,6 +27,7 @@ class AmiConfig:
     channel: str = "PJSIP/{extension}"  # the operator's phone: Originate and queue Interface
     queues: tuple[str, ...] = ()  # queues an operator joins when no queue is named
     timeout: float = 5.0  # seconds to connect and for each action's Response
+    ping: float = 20.0  # seconds between the listener's Pings; 0 = none
     extension_pattern: re.Pattern[str] = field(
         default_factory=lambda: re.compile(DEFAULT_EXTENSION_PATTERN)
     )
@@ -41,7 +42,7 @@ class AmiConfig:
         except re.error as exc:
             raise ProviderError(f"ami_extension_pattern: not a regular expression ({exc})") from exc
         except (TypeError, ValueError) as exc:
-            raise ProviderError(f"ami_port / ami_timeout: not a number ({exc})") from exc
+            raise ProviderError(f"ami_port / ami_timeout / ami_ping: not a number ({exc})") from exc
 
     def __post_init__(self) -> None:
         try:
@@ -64,6 +65,7 @@ class AmiConfig:
             channel=str(config.get("ami_channel") or "PJSIP/{extension}"),
             queues=_list(config.get("ami_queues")),
             timeout=float(config.get("ami_timeout") or 5.0),
+            ping=float(config.get("ami_ping", 20.0)),
             extension_pattern=re.compile(
                 str(config.get("ami_extension_pattern") or DEFAULT_EXTENSION_PATTERN)
             ),

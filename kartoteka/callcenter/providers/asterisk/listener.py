@@ -66,6 +66,7 @@ class Listener:
         self.backoff = backoff
         self.on_status = on_status or (lambda status: None)
         self.status = Status()
+        self._silence = ""  # why the current session was given up, when we gave it up
 
     async def run(self, stop: asyncio.Event | None = None, attempts: int | None = None) -> None:
         """Keep a session up until `stop` is set (or `attempts` connections were tried)."""
@@ -94,6 +95,7 @@ class Listener:
         conn = await AmiConnection.open(config.host, config.port, config.timeout)
         stopper = asyncio.create_task((stop or asyncio.Event()).wait())
         asking: asyncio.Task[None] | None = None
+        self._silence = ""
         try:
             await conn.login(config.username, config.secret, events=True)
             self.status.connects += 1
@@ -102,7 +104,7 @@ class Listener:
             self.correlator.begin_listing()
             # Asked in the background: events already on the wire are read meanwhile, so a
             # link that drops before the listing answers loses none of them.
-            asking = asyncio.create_task(self._ask_state(conn))
+            asking = asyncio.create_task(self._converse(conn))
             stopper.add_done_callback(lambda _task: conn.queue.put_nowait(None))
             async for message in conn.events():
                 self.status.messages += 1
@@ -110,7 +112,7 @@ class Listener:
                     await self._deliver(event)
             if not stopper.done():
                 self.status.failures += 1
-                self.status.last_error = _("The PBX closed the connection.")
+                self.status.last_error = self._silence or _("The PBX closed the connection.")
         finally:
             stopper.cancel()
             if asking is not None:
@@ -118,6 +120,23 @@ class Listener:
             self.status.garbage_lines += conn.framer.garbage
             await conn.close()
             self.status.cut_messages += int(conn.cut_mid_message)
+
+    async def _converse(self, conn: AmiConnection) -> None:
+        """Ask what changed while the link was down, then keep checking the PBX is there."""
+        await self._ask_state(conn)
+        while self.config.ping > 0:
+            await asyncio.sleep(self.config.ping)
+            try:
+                await conn.action({"Action": "Ping"})
+            except ConnectionLost:
+                return
+            except ProviderError as exc:
+                # A PBX that died without closing the socket sends nothing, ever: without
+                # this the listener would wait forever on a dead link.
+                self._silence = str(exc)
+                log.warning("AMI: %s; reconnecting", exc)
+                conn.writer.transport.abort()
+                return
 
     async def _ask_state(self, conn: AmiConnection) -> None:
         """Calls in progress and queue members: what changed while the link was down."""
