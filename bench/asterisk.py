@@ -1,11 +1,11 @@
 """`python -m bench.asterisk [--calls 5000]`: how fast AMI is read and correlated.
 
 The recorded queue call (tests/callcenter/asterisk/streams/queue_call.ami: 19 AMI messages,
-5 call events out) is repeated N times with fresh Uniqueids/Linkedids, as one byte stream. Measured
-in one process as CPU time (best of 3): the Framer cutting the bytes into messages, compared with a bare
-`split` on the same bytes (the least any parser must do), and the Correlator turning the
-messages into normalized events. A busy contact centre sends some hundreds of AMI events a
-second; this says how far from that the reader is. Prints a Markdown table.
+5 call events out) is repeated N times with fresh Uniqueids/Linkedids, as one byte stream.
+Measured in one process as CPU time (best of 3): the Framer cutting the bytes into messages,
+compared with a bare `split` on the same bytes (the least any parser must do), and the
+Correlator turning the messages into normalized events. A busy contact centre sends some
+hundreds of AMI events a second; this says how far from that the reader is. Prints a table.
 """
 
 from __future__ import annotations

@@ -266,6 +266,8 @@ TELEPHONY_CONFIG: dict[str, Any] = {
     "ami_extension_pattern": env_str("ASTERISK_EXTENSION_PATTERN", "[0-9]{2,6}"),
     "ami_ivr_prefix": env_str("ASTERISK_IVR_PREFIX", "IVR_"),
     "ami_recording_url": env_str("ASTERISK_RECORDING_URL"),
+    "ami_tls": env_bool("ASTERISK_AMI_TLS", False),
+    "ami_tls_ca": env_str("ASTERISK_AMI_TLS_CA"),
 }
 if TELEPHONY_PROVIDER == "webhook" and not TELEPHONY_CONFIG["secret"] and not TESTING:
     raise ConfigError("TELEPHONY_WEBHOOK_SECRET: must be set when TELEPHONY_PROVIDER=webhook")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -45,8 +46,9 @@ def with_action_id(reply: bytes, action_id: str) -> bytes:
 
 
 class ReplayServer:
-    def __init__(self, *sessions: Session) -> None:
+    def __init__(self, *sessions: Session, tls: ssl.SSLContext | None = None) -> None:
         self.sessions = list(sessions)
+        self.tls = tls  # serve over TLS with this server context
         self.received: list[dict[str, str]] = []
         self.connections = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -117,6 +119,8 @@ class ReplayServer:
         banner, login, events = split_stream(session.stream)
         streamed = threading.Event()
         try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
             conn.sendall(banner)
             for action in self._read_actions(conn):
                 self.received.append(action)

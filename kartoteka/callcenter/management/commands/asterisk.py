@@ -43,7 +43,7 @@ def product_sink(path: str) -> Sink:
 
 async def check(config: AmiConfig) -> dict[str, Any]:
     """Log in, list the channels, log off: what the settings reach."""
-    conn = await AmiConnection.open(config.host, config.port, config.timeout)
+    conn = await AmiConnection.connect(config)
     try:
         await conn.login(config.username, config.secret, events=False)
         await conn.action({"Action": "CoreShowChannels"})

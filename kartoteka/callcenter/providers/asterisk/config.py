@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,8 @@ class AmiConfig:
     )
     ivr_prefix: str = "IVR_"  # channel variables copied into the call's IVR answers
     recording_url: str = ""  # "{file}" becomes MIXMONITOR_FILENAME's base name
+    tls: bool = False  # AMI over TLS (manager.conf tlsenable=yes, port 5039)
+    tls_ca: str = ""  # a CA file to trust instead of the system's (a PBX's own certificate)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> AmiConfig:
@@ -71,7 +74,18 @@ class AmiConfig:
             ),
             ivr_prefix=str(config.get("ami_ivr_prefix") or "IVR_"),
             recording_url=str(config.get("ami_recording_url") or ""),
+            tls=bool(config.get("ami_tls")),
+            tls_ca=str(config.get("ami_tls_ca") or ""),
         )
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """TLS with the certificate and host name checked; there is no way to skip the check."""
+        if not self.tls:
+            return None
+        try:
+            return ssl.create_default_context(cafile=self.tls_ca or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ProviderError(f"ami_tls_ca: cannot read {self.tls_ca} ({exc})") from exc
 
     def interface(self, extension: str) -> str:
         return self.channel.format(extension=extension)

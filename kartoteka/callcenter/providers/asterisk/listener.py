@@ -92,7 +92,7 @@ class Listener:
     async def session(self, stop: asyncio.Event | None = None) -> None:
         """One connection, from the banner to its end."""
         config = self.config
-        conn = await AmiConnection.open(config.host, config.port, config.timeout)
+        conn = await AmiConnection.connect(config)
         stopper = asyncio.create_task((stop or asyncio.Event()).wait())
         asking: asyncio.Task[None] | None = None
         self._silence = ""

@@ -15,10 +15,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import ssl
 from collections.abc import AsyncIterator, Mapping
 
 from django.utils.translation import gettext as _
 
+from kartoteka.callcenter.providers.asterisk.config import AmiConfig
 from kartoteka.callcenter.providers.base import ProviderError
 
 log = logging.getLogger(__name__)
@@ -142,12 +144,19 @@ class AmiConnection:
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, host: str, port: int, timeout: float) -> AmiConnection:
+    async def connect(cls, config: AmiConfig) -> AmiConnection:
+        """A connection as TELEPHONY_CONFIG says: where, how long to wait, over TLS or not."""
+        return await cls.open(config.host, config.port, config.timeout, config.ssl_context())
+
+    @classmethod
+    async def open(
+        cls, host: str, port: int, timeout: float, tls: ssl.SSLContext | None = None
+    ) -> AmiConnection:
         try:
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port, limit=MAX_LINE * 2), timeout
+                asyncio.open_connection(host, port, limit=MAX_LINE * 2, ssl=tls), timeout
             )
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError: a bad certificate
             raise ConnectionLost(
                 _("Cannot reach the PBX at %(host)s:%(port)s: %(error)s")
                 % {"host": host, "port": port, "error": exc or "timeout"}

@@ -121,7 +121,7 @@ class AsteriskProvider(Provider):
         run_sync(self._session(steps))
 
     async def _session(self, steps: Sequence[Step]) -> None:
-        conn = await AmiConnection.open(self.ami.host, self.ami.port, self.ami.timeout)
+        conn = await AmiConnection.connect(self.ami)
         try:
             await conn.login(self.ami.username, self.ami.secret, events=False)
             for step in steps:
