@@ -106,3 +106,12 @@ def test_encode_refuses_header_injection():
     for bad in ["101\r\nAction: Command", "x\ny", "x\r"]:
         with pytest.raises(ProviderError):
             encode({"Action": "Originate", "Exten": bad})
+
+
+def test_an_endless_line_after_a_good_message_is_bounded():
+    framer = Framer(expect_banner=False)
+    out = framer.feed(b"Event: Hangup\r\nUniqueid: 1\r\n\r\nEvent: X\r\nData: " + b"b" * MAX_LINE)
+    assert out == [{"Event": "Hangup", "Uniqueid": "1"}]
+    assert len(framer.buffer) == 0
+    out = framer.feed(b"bbb\r\n\r\nEvent: Newstate\r\nUniqueid: 2\r\n\r\n")
+    assert out == [{"Event": "Newstate", "Uniqueid": "2"}] and framer.dropped == 1

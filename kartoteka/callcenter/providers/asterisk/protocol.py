@@ -53,19 +53,18 @@ class Framer:
     def feed(self, data: bytes) -> list[Message]:
         self.buffer += data
         cut = self.buffer.rfind(b"\n")
-        if cut < 0:
-            if len(self.buffer) > MAX_LINE:
-                self.buffer.clear()
-                self._broken = True
-            return []
-        # Every complete line at once: one decode and one split in C, then the tail waits.
-        text = self.buffer[:cut].decode("utf-8", errors="replace")
-        del self.buffer[: cut + 1]
         out: list[Message] = []
-        for line in text.split("\n"):
-            message = self._line(line)
-            if message is not None:
-                out.append(message)
+        if cut >= 0:
+            # Every complete line at once: one decode and one split in C; the tail waits.
+            text = self.buffer[:cut].decode("utf-8", errors="replace")
+            del self.buffer[: cut + 1]
+            for line in text.split("\n"):
+                message = self._line(line)
+                if message is not None:
+                    out.append(message)
+        if len(self.buffer) > MAX_LINE:  # an endless line must not grow the buffer forever
+            self.buffer.clear()
+            self._broken = True
         return out
 
     def pending(self) -> bool:
