@@ -221,3 +221,18 @@ def test_an_answered_ping_keeps_the_session():
     with ReplayServer(Session(raw("direct_call"))) as server:
         listener = asyncio.run(scenario(server))
     assert listener.status.connects == 1 and listener.status.failures == 0
+
+
+def test_the_pause_between_attempts_grows_and_is_capped():
+    class Recording(Listener):
+        pauses: list[float] = []
+
+        async def pause(self, stop, seconds):
+            self.pauses.append(seconds)
+
+    sessions = [Session(raw("login_refused")) for _ in range(6)]
+    with ReplayServer(*sessions) as server:
+        listener = Recording(AmiConfig.from_mapping(server.config()), [].append, backoff=(1.0, 8.0))
+        asyncio.run(listener.run(attempts=6))
+    assert listener.pauses == [1.0, 2.0, 4.0, 8.0, 8.0]  # none after the last attempt
+    assert listener.status.failures == 6

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,6 +24,9 @@ from kartoteka.callcenter.providers.asterisk.protocol import AmiConnection, Conn
 from kartoteka.callcenter.providers.base import Event, ProviderError, Sink
 
 log = logging.getLogger(__name__)
+# A session that lasted this long resets the pause before reconnecting; one that a PBX
+# drops right after login (a full session limit, a restart loop) keeps the pause growing.
+STABLE_SECONDS = 30.0
 
 
 @dataclass
@@ -75,19 +79,25 @@ class Listener:
         tried = 0
         while not stop.is_set() and (attempts is None or tried < attempts):
             tried += 1
+            started = time.monotonic()
             try:
                 await self.session(stop)
-                delay = self.backoff[0]  # it was up: the next try comes quickly
             except ProviderError as exc:
                 self.status.failures += 1
                 self.status.last_error = str(exc)
                 log.warning("AMI: %s", exc)
+            if time.monotonic() - started >= STABLE_SECONDS:
+                delay = self.backoff[0]  # it was up a while: the next try comes quickly
             self._report(connected=False)
             if stop.is_set() or (attempts is not None and tried >= attempts):
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
+            await self.pause(stop, delay)
             delay = min(delay * 2, self.backoff[1])
+
+    async def pause(self, stop: asyncio.Event, seconds: float) -> None:
+        """Wait before reconnecting; a stop request cuts it short."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
 
     async def session(self, stop: asyncio.Event | None = None) -> None:
         """One connection, from the banner to its end."""
