@@ -148,9 +148,21 @@ def test_unknown_queue_is_an_error():
         AsteriskProvider(server.config()).set_state("101", OperatorState.AVAILABLE, "nope")
 
 
-def test_no_queue_configured_for_available():
-    with pytest.raises(ProviderError, match="ami_queues"):
-        AsteriskProvider({}).set_state("101", OperatorState.AVAILABLE)
+@pytest.mark.parametrize(
+    "state, reason, expected",
+    [
+        (OperatorState.AVAILABLE, "", {"Paused": "false"}),
+        (OperatorState.PAUSED, "lunch", {"Paused": "true", "Reason": "lunch"}),
+        (OperatorState.OFFLINE, "", {"Paused": "true", "Reason": "offline"}),
+    ],
+)
+def test_without_queues_static_members_are_only_paused_and_unpaused(state, reason, expected):
+    with ReplayServer(Session(OK)) as server:
+        AsteriskProvider(server.config()).set_state("101", state, reason=reason)
+    assert server.actions() == ["Login", "QueuePause", "Logoff"]
+    pause = sent(server, "QueuePause")[0]
+    assert {k: v for k, v in pause.items() if k in ("Paused", "Reason", "Queue")} == expected
+    assert pause["Interface"] == "PJSIP/101"
 
 
 def test_actions_work_from_inside_a_running_event_loop():

@@ -89,8 +89,14 @@ class AsteriskProvider(Provider):
         """The AMI actions that put an operator into `state` in one queue or all configured."""
         interface = self.ami.interface(self._checked_extension(extension))
         queues: Sequence[str] = [queue] if queue else self.ami.queues
-        if not queues and state != OperatorState.PAUSED:
-            raise ProviderError(_("No Asterisk queue is configured (ami_queues)."))
+        if not queues:
+            # Members written in queues.conf (static) cannot be added or removed over AMI,
+            # only paused: "offline" is a pause that says so.
+            paused = state != OperatorState.AVAILABLE
+            pause = {"Action": "QueuePause", "Interface": interface, "Paused": str(paused).lower()}
+            if paused:
+                pause["Reason"] = reason or ("offline" if state == OperatorState.OFFLINE else "")
+            return [Step({k: v for k, v in pause.items() if v})]
         paused = state == OperatorState.PAUSED
         if state == OperatorState.OFFLINE:
             return [
@@ -114,7 +120,7 @@ class AsteriskProvider(Provider):
         if paused and reason:
             pause["Reason"] = reason
         # Without a Queue, QueuePause applies to every queue the member is in.
-        steps += [Step({**pause, "Queue": q}) for q in queues] if queue else [Step(pause)]
+        steps += [Step({**pause, "Queue": queue})] if queue else [Step(pause)]
         return steps
 
     def run(self, steps: Sequence[Step]) -> None:
