@@ -304,3 +304,16 @@ def test_any_sequence_of_events_is_survived_without_repeats(stream, listing_at):
         assert event.at.tzinfo is not None
         if isinstance(event, CallEvent):
             assert event.call_id and event.event_id.startswith(event.call_id + ":")
+
+
+def test_a_pause_for_the_reason_offline_is_offline():
+    correlator = Correlator()
+    pause = {
+        "Event": "QueueMemberPause",
+        "Queue": "support",
+        "Interface": "PJSIP/101",
+        "Paused": "1",
+        "PausedReason": "offline",
+        "Status": "1",
+    }
+    assert [(e.state, e.reason) for e in correlator.feed(pause)] == [(S.OFFLINE, "")]

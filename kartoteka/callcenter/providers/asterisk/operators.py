@@ -12,6 +12,8 @@ from kartoteka.callcenter.providers.base import Event, OperatorEvent, OperatorSt
 PROVIDER = "asterisk"
 # QueueMember* "Status" device states that mean the phone is not reachable.
 OFFLINE_DEVICE_STATES = {"4", "5"}  # AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
+# The pause reason that means "offline" (static members cannot leave a queue over AMI).
+OFFLINE_REASON = "offline"
 # Where a member event names the member's phone, best first (QueueMember says Location).
 INTERFACE_KEYS = ("StateInterface", "Interface", "Location", "MemberName", "Name")
 
@@ -27,6 +29,8 @@ class Operators:
         """QueueMemberAdded / QueueMemberStatus / QueueMemberPause / QueueMember."""
         if message.get("Paused") == "1":
             reason = message.get("PausedReason") or message.get("Reason") or ""
+            if reason.lower() == OFFLINE_REASON:  # how set_state takes a static member offline
+                return self._told(message, OperatorState.OFFLINE, "", at)
             return self._told(message, OperatorState.PAUSED, reason, at)
         if message.get("Status") in OFFLINE_DEVICE_STATES:
             return self._told(message, OperatorState.OFFLINE, "", at)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from django.utils.translation import gettext as _
 
 from kartoteka.callcenter.providers.asterisk.config import AmiConfig
+from kartoteka.callcenter.providers.asterisk.operators import OFFLINE_REASON
 from kartoteka.callcenter.providers.asterisk.protocol import AmiConnection
 from kartoteka.callcenter.providers.base import OperatorState, Provider, ProviderError
 
@@ -95,7 +96,8 @@ class AsteriskProvider(Provider):
             paused = state != OperatorState.AVAILABLE
             pause = {"Action": "QueuePause", "Interface": interface, "Paused": str(paused).lower()}
             if paused:
-                pause["Reason"] = reason or ("offline" if state == OperatorState.OFFLINE else "")
+                offline = state == OperatorState.OFFLINE
+                pause["Reason"] = OFFLINE_REASON if offline else reason
             return [Step({k: v for k, v in pause.items() if v})]
         paused = state == OperatorState.PAUSED
         if state == OperatorState.OFFLINE:
