@@ -86,9 +86,19 @@ def test_check_reports_a_refused_login(pbx):
         call_command("asterisk", "check")
 
 
-def test_bad_settings_name_the_key(pbx):
-    pbx(Session(raw("queue_call")), ami_channel="PJSIP/{ext}")
-    with pytest.raises(CommandError, match="ami_channel"):
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("ami_channel", "PJSIP/{ext}"),
+        ("ami_channel", "PJSIP/101"),
+        ("ami_recording_url", "https://pbx/{0}"),
+        ("ami_extension_pattern", "[0-9"),
+        ("ami_port", "five"),
+    ],
+)
+def test_bad_settings_name_the_key(pbx, key, value):
+    pbx(Session(raw("queue_call")), **{key: value})
+    with pytest.raises(CommandError, match=key):
         call_command("asterisk", "check")
 
 

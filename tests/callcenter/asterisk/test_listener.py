@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kartoteka.callcenter.providers.asterisk.config import AmiConfig
+from kartoteka.callcenter.providers.asterisk.correlate import Correlator
 from kartoteka.callcenter.providers.asterisk.listener import Listener
 from kartoteka.callcenter.providers.asterisk.protocol import AmiConnection
 from kartoteka.callcenter.providers.base import CallEventKind, ProviderError
@@ -236,3 +237,23 @@ def test_the_pause_between_attempts_grows_and_is_capped():
         asyncio.run(listener.run(attempts=6))
     assert listener.pauses == [1.0, 2.0, 4.0, 8.0, 8.0]  # none after the last attempt
     assert listener.status.failures == 6
+
+
+def test_a_message_the_correlator_chokes_on_is_skipped():
+    class Fragile(Correlator):
+        def feed(self, message):
+            if message.get("Event") == "DialBegin":
+                raise KeyError("a bug")
+            return super().feed(message)
+
+    with ReplayServer(Session(raw("direct_call"), drop=True)) as server:
+        sink: list = []
+        listener = Listener(
+            AmiConfig.from_mapping(server.config()),
+            sink.append,
+            correlator=Fragile(),
+            threaded_sink=False,
+        )
+        asyncio.run(listener.run(attempts=1))
+    assert [e.kind for e in sink] == [K.RINGING, K.ANSWERED, K.ENDED]
+    assert listener.status.bad_messages == 1

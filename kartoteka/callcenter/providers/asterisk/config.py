@@ -56,6 +56,12 @@ class AmiConfig:
             ) from exc
         if "{extension}" not in self.channel:
             raise ProviderError("ami_channel: must contain {extension}, e.g. PJSIP/{extension}")
+        try:
+            self.recording_url.format(file="x.wav")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ProviderError(
+                f"ami_recording_url: only {{file}} may be in braces ({exc})"
+            ) from exc
 
     @classmethod
     def _read(cls, config: Mapping[str, Any]) -> AmiConfig:

@@ -39,6 +39,7 @@ class Status:
     messages: int = 0  # AMI events read
     events: int = 0  # normalized events handed to the sink
     sink_errors: int = 0
+    bad_messages: int = 0  # messages the correlator failed on (logged with their trace)
     garbage_lines: int = 0
     cut_messages: int = 0  # connections that ended mid-message
     live_calls: int = 0
@@ -118,7 +119,7 @@ class Listener:
             stopper.add_done_callback(lambda _task: conn.queue.put_nowait(None))
             async for message in conn.events():
                 self.status.messages += 1
-                for event in self.correlator.feed(message):
+                for event in self._correlate(message):
                     await self._deliver(event)
             if not stopper.done():
                 self.status.failures += 1
@@ -159,6 +160,15 @@ class Listener:
                 # Without the listing the feed still works; missed calls stay missed.
                 log.warning("AMI: %s failed: %s", action, exc)
                 self.status.last_error = str(exc)
+
+    def _correlate(self, message: dict[str, str]) -> list[Event]:
+        try:
+            return self.correlator.feed(message)
+        except Exception:
+            # A message the correlator chokes on is a bug to log, not a reason to stop the feed.
+            self.status.bad_messages += 1
+            log.exception("AMI: cannot read %s", message.get("Event"))
+            return []
 
     async def _deliver(self, event: Event) -> None:
         try:
