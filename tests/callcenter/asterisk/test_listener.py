@@ -175,7 +175,7 @@ def test_stop_ends_a_live_session():
         return sink, listener
 
     with ReplayServer(Session(raw("direct_call"))) as server:  # stays open after streaming
-        sink, listener = asyncio.run(scenario(server))
+        sink, listener = asyncio.run(asyncio.wait_for(scenario(server), 20))
     assert summary(sink)[-1] == (K.ENDED, "102", "")
     assert listener.status.connects == 1 and listener.status.failures == 0
 
@@ -220,7 +220,7 @@ def test_an_answered_ping_keeps_the_session():
         return listener
 
     with ReplayServer(Session(raw("direct_call"))) as server:
-        listener = asyncio.run(scenario(server))
+        listener = asyncio.run(asyncio.wait_for(scenario(server), 20))
     assert listener.status.connects == 1 and listener.status.failures == 0
 
 
