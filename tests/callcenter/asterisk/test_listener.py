@@ -257,3 +257,36 @@ def test_a_message_the_correlator_chokes_on_is_skipped():
         asyncio.run(listener.run(attempts=1))
     assert [e.kind for e in sink] == [K.RINGING, K.ANSWERED, K.ENDED]
     assert listener.status.bad_messages == 1
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cut=st.integers(0, 10_000))
+def test_the_link_may_drop_anywhere_no_call_is_doubled_or_left_open(cut):
+    first_stream = raw("reconnect_first")
+    head = len(first_stream.split(b"Event: FullyBooted")[0])  # banner and login stay whole
+    first = Session(first_stream[: head + cut % (len(first_stream) - head + 1)], drop=True)
+    second = Session(
+        raw("reconnect_second"),
+        replies={"CoreShowChannels": raw("reconnect_listing")},
+        stream_after="CoreShowChannels",
+        drop=True,
+    )
+    with ReplayServer(first, second) as server:
+        sink, listener = listen(server, attempts=2)
+    assert listener.status.connects == 2
+    ids = [e.event_id for e in sink]
+    assert len(ids) == len(set(ids))
+    kinds: dict[str, list] = {}
+    for event in sink:
+        kinds.setdefault(event.call_id, []).append(event.kind)
+    # The queue call is always answered and ended, once each, whenever the drop came.
+    queue_call = kinds["1733443200.11"]
+    assert queue_call[0] == K.RINGING and queue_call[-2:] == [K.ANSWERED, K.ENDED]
+    assert queue_call.count(K.QUEUED) == 1
+    # The call that came in while the link was down is picked up from the listing.
+    assert kinds["1733443225.51"] == [K.RINGING, K.QUEUED]
+    # The direct call is either unseen (it all happened while the link was down) or closed.
+    direct = kinds.get("1733443400.31", [])
+    assert direct == [] or (direct[0] == K.RINGING and direct[-1] == K.ENDED)
