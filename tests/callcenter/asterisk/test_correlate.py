@@ -317,3 +317,17 @@ def test_a_pause_for_the_reason_offline_is_offline():
         "Status": "1",
     }
     assert [(e.state, e.reason) for e in correlator.feed(pause)] == [(S.OFFLINE, "")]
+
+
+def test_an_internal_call_stays_with_the_operator_who_dialled():
+    correlator = Correlator()
+    root = {"Uniqueid": "5.1", "Linkedid": "5.1", "Channel": "PJSIP/101-00000001", "Exten": "102"}
+    dest = {"DestUniqueid": "5.2", "DestLinkedid": "5.1", "DestChannel": "PJSIP/102-00000002"}
+    out = correlator.feed({"Event": "Newchannel", **root})
+    out += correlator.feed({"Event": "DialBegin", **root, **dest})
+    out += correlator.feed({"Event": "DialEnd", **root, **dest, "DialStatus": "ANSWER"})
+    assert [(e.kind, e.extension, e.direction, e.callee) for e in out] == [
+        (K.RINGING, "101", Direction.OUTBOUND, "102"),
+        (K.RINGING, "102", Direction.OUTBOUND, "102"),  # the colleague's phone rings
+        (K.ANSWERED, "101", Direction.OUTBOUND, "102"),
+    ]

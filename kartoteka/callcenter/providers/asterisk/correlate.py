@@ -319,10 +319,12 @@ class Correlator:
         call = self.calls.get(message.get("Linkedid") or "")
         if call is None or dest is None or message.get("DialStatus") != "ANSWER":
             return []
+        if call.direction == Direction.OUTBOUND:  # the operator is the one who dialled
+            return self._answered(call, call.operator, at)
         operator = self._extension(dest.name)
-        if call.direction == Direction.INBOUND and not operator:
+        if not operator:
             return []  # a forward to an outside number: the operator leg is not here
-        return self._answered(call, operator or call.operator, at)
+        return self._answered(call, operator, at)
 
     def _answered(self, call: Call, operator: str, at: dt.datetime) -> list[Event]:
         if call.answered:
@@ -465,8 +467,10 @@ class Correlator:
         for uid in sorted(call.channels - {call.linkedid}):
             channel = self.channels[uid]
             operator = self._extension(channel.name)
-            if channel.state == "Up" and (operator or call.direction == Direction.OUTBOUND):
-                events += self._answered(call, operator or call.operator, at)
+            if channel.state == "Up" and call.direction == Direction.OUTBOUND:
+                events += self._answered(call, call.operator, at)  # as DialEnd would say
+            elif channel.state == "Up" and operator:
+                events += self._answered(call, operator, at)
             elif channel.state == "Ringing" and operator and not call.answered:
                 events.append(self._event(call, Kind.RINGING, operator, at, extension=operator))
         return events
