@@ -331,3 +331,43 @@ def test_an_internal_call_stays_with_the_operator_who_dialled():
         (K.RINGING, "102", Direction.OUTBOUND, "102"),  # the colleague's phone rings
         (K.ANSWERED, "101", Direction.OUTBOUND, "102"),
     ]
+
+
+def test_a_click_to_call_in_progress_is_caught_up_with_the_live_ids():
+    live_ids = {e.event_id for e in events_of("originate")}
+    lid = "1733443500.41"
+    listing = [
+        {
+            "Event": "CoreShowChannel",
+            "Channel": "PJSIP/101-00000029",
+            "ChannelStateDesc": "Up",
+            "CallerIDNum": "101",
+            "Exten": "79161234567",
+            "Uniqueid": lid,
+            "Linkedid": lid,
+            "Application": "Dial",
+            "ApplicationData": "PJSIP/79161234567@trunk,60",
+            "Duration": "00:00:40",
+            "BridgeId": "b1",
+        },
+        {
+            "Event": "CoreShowChannel",
+            "Channel": "PJSIP/trunk-0000002a",
+            "ChannelStateDesc": "Up",
+            "CallerIDNum": "79161234567",
+            "Uniqueid": "1733443503.42",
+            "Linkedid": lid,
+            "Application": "AppDial",
+            "Duration": "00:00:37",
+            "BridgeId": "b1",
+        },
+        {"Event": "CoreShowChannelsComplete", "ListItems": "2"},
+    ]
+    fresh = Correlator()
+    fresh.begin_listing()
+    caught = [e for m in listing for e in fresh.feed(m)]
+    assert [(e.kind, e.extension, e.direction, e.callee) for e in caught] == [
+        (K.RINGING, "101", Direction.OUTBOUND, "79161234567"),
+        (K.ANSWERED, "101", Direction.OUTBOUND, "79161234567"),
+    ]
+    assert {e.event_id for e in caught} <= live_ids
