@@ -259,6 +259,15 @@ TELEPHONY_CONFIG: dict[str, Any] = {
     "ami_user": env_str("ASTERISK_AMI_USER"),
     "ami_secret": env_str("ASTERISK_AMI_SECRET"),
     "ami_context": env_str("ASTERISK_ORIGINATE_CONTEXT", "from-internal"),
+    "ami_channel": env_str("ASTERISK_CHANNEL", "PJSIP/{extension}"),
+    "ami_queues": env_list("ASTERISK_QUEUES", []),
+    "ami_timeout": env_int("ASTERISK_AMI_TIMEOUT", 5, minimum=1),
+    "ami_ping": env_int("ASTERISK_AMI_PING", 20),
+    "ami_extension_pattern": env_str("ASTERISK_EXTENSION_PATTERN", "[0-9]{2,6}"),
+    "ami_ivr_prefix": env_str("ASTERISK_IVR_PREFIX", "IVR_"),
+    "ami_recording_url": env_str("ASTERISK_RECORDING_URL"),
+    "ami_tls": env_bool("ASTERISK_AMI_TLS", False),
+    "ami_tls_ca": env_str("ASTERISK_AMI_TLS_CA"),
 }
 if TELEPHONY_PROVIDER == "webhook" and not TELEPHONY_CONFIG["secret"] and not TESTING:
     raise ConfigError("TELEPHONY_WEBHOOK_SECRET: must be set when TELEPHONY_PROVIDER=webhook")
