@@ -64,10 +64,10 @@ class Chart:
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
         """The header and the plain values, for the XLSX export."""
-        return self.header, [[_plain(c.value) for c in row] for row in self.rows]
+        return self.header, [[plain(c.value) for c in row] for row in self.rows]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return value if isinstance(value, int | float | str) or value is None else str(value)
