@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -54,6 +55,7 @@ def dashboard(request: HttpRequest, page: str = "overview") -> HttpResponseBase:
         "title": title,
         "pages": [(key, label) for key, (label, _b) in charts.PAGES.items()],
         "charts": shown,
+        "list_url": reverse("clients:list"),
         "filters": filters,
         "query": urlencode(
             {k: str(request.GET[k])[:20] for k in ("from", "to", "owner") if request.GET.get(k)}
