@@ -397,3 +397,12 @@ def test_segment_pages_for_a_user_without_client_rights(shop):
     http = login(nobody)
     assert http.get(reverse("segments:list")).status_code == 403
     assert http.post(reverse("segments:preview"), {}).status_code == 403
+
+
+def test_numbers_and_months_in_russian(admin, shop):
+    admin.language = "ru"
+    admin.save(update_fields=["language"])
+    answer = login(admin).get(reverse("analytics:dashboard"), {"from": "2026-01", "to": "2026-06"})
+    text = answer.content.decode()
+    assert "Динамика продаж" in text and "Февраль 2026" in text
+    assert "1\xa0600" in text or "1 600" in text  # February's revenue, grouped the Russian way
