@@ -406,3 +406,31 @@ def test_numbers_and_months_in_russian(admin, shop):
     text = answer.content.decode()
     assert "Динамика продаж" in text and "Февраль 2026" in text
     assert "1\xa0600" in text or "1 600" in text  # February's revenue, grouped the Russian way
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"bought": "UTC')--"},
+        {"cohort": "2026-13"},
+        {"won": "<svg onload=alert(1)>"},
+        {"moved": "lead:lead"},
+        {"moved": "x' OR 1=1", "moved_from": "yesterday"},
+        {"segment": "1 OR 1=1"},
+    ],
+)
+def test_hostile_drill_down_queries_name_the_filter(alice, shop, query):
+    answer = login(alice).get(reverse("clients:list"), query)
+    assert answer.status_code == 200
+    assert answer.context["rows"] == []
+    assert answer.context["form"].errors
+    assert b"<svg onload" not in answer.content
+
+
+def test_bad_segment_page_cursor_and_empty_preview(alice, shop):
+    segment = Segment.objects.create(name="S", rules=CUSTOMERS, created_by=alice)
+    http = login(alice)
+    page = http.get(reverse("segments:detail", args=[segment.pk]), {"cursor": "bm90IGpzb24="})
+    assert page.status_code == 200 and b"out of date" in page.content
+    empty = http.post(reverse("segments:preview"), {"match": "all"})
+    assert b"Add at least one condition" in empty.content
