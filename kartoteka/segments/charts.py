@@ -12,13 +12,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kartoteka.accounts.models import User
 from kartoteka.clients.models import Client
-from kartoteka.clients.queries import visible_clients
 from kartoteka.core.permissions import AnyUser
 from kartoteka.segments.dashboards import (
     Cell,
@@ -30,7 +28,7 @@ from kartoteka.segments.dashboards import (
     month_label,
     tally,
 )
-from kartoteka.segments.models import ClassChange, Cycle
+from kartoteka.segments.models import Cycle
 
 Builder = Callable[[AnyUser, Filters], Chart]
 ABC, XYZ = ("A", "B", "C"), ("X", "Y", "Z", "-")
@@ -273,20 +271,15 @@ def cycle_stages(user: AnyUser, filters: Filters) -> Chart:
 
 
 def movements(user: AnyUser, filters: Filters) -> Chart:
-    """Moves between contact-cycle stages in the period (rows: from, columns: to), counted over
-    the clients the viewer may see: one grouped query on ClassChange's (measure, at) index."""
+    """Moves between contact-cycle stages in the period (rows: from, columns: to), from the
+    per-owner monthly cells the recompute job writes (`dashboard_tallies`)."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for _owner, key, _n, _money, count in extra(user, filters, "moves"):
+        month, _sep, move = key.partition(":")
+        old, _sep, new = move.partition(":")
+        if in_period(month, filters):
+            counts[(old, new)] += count
     start, after = filters.moments()
-    clients = visible_clients(user)
-    if filters.owner is not None:
-        clients = clients.filter(owner=filters.owner)
-    moves = (
-        ClassChange.objects.filter(measure=ClassChange.Measure.CYCLE, at__gte=start, at__lt=after)
-        .filter(client__in=clients)
-        .values("old", "new")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counts = {(m["old"], m["new"]): m["n"] for m in moves}
     stages = list(Cycle)
     day_from, day_to = start.date().isoformat(), (after - dt.timedelta(days=1)).date().isoformat()
     rows = []
@@ -382,15 +375,17 @@ def funnel(user: AnyUser, filters: Filters) -> Chart:
 def managers(user: AnyUser, filters: Filters) -> Chart:
     """Per manager: interactions logged, revenue of their clients, deals won and lost."""
     figures: dict[int | None, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0), 0, 0])
-    for owner, key, _n, _money, count in tally(user, filters, "activity", "interaction"):
+    for owner, key, _n, _money, count in tally(
+        user, filters, "activity", "interaction", per_owner=True
+    ):
         if in_period(key, filters):
             figures[owner][0] += count
             if key.endswith(":call"):
                 figures[owner][1] += count
-    for owner, key, _n, revenue, _count in tally(user, filters, "sales"):
+    for owner, key, _n, revenue, _count in tally(user, filters, "sales", per_owner=True):
         if in_period(key, filters):
             figures[owner][2] += revenue
-    for owner, key, _n, _money, count in extra(user, filters, "deals", "deal"):
+    for owner, key, _n, _money, count in extra(user, filters, "deals", "deal", per_owner=True):
         if in_period(key, filters) and key.endswith((":won", ":lost")):
             figures[owner][3 if key.endswith(":won") else 4] += count
     people = User.objects.in_bulk([pk for pk in figures if pk is not None])

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from kartoteka.clients.models import Client
 from kartoteka.segments.config import current, default_window
-from kartoteka.segments.models import DashboardTally
+from kartoteka.segments.models import ClassChange, DashboardTally
 
 # (owner, chart, key) -> [clients, revenue, count]
 Cells = dict[tuple[Any, str, str], list[Any]]
@@ -66,6 +66,20 @@ def _sources(cells: Cells) -> None:
         cells[(row["owner"], "source", key)][0] += row["n"]
 
 
+def _moves(cells: Cells, since: dt.datetime) -> None:
+    """Contact-cycle moves per month, by the client's owner (the movements report)."""
+    moves = (
+        ClassChange.objects.filter(measure=ClassChange.Measure.CYCLE, at__gte=since)
+        .annotate(month=TruncMonth("at"))
+        .values("client__owner", "month", "old", "new")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in moves:
+        key = f"{_month(row['month'])}:{row['old'] or '-'}:{row['new'] or '-'}"
+        cells[(row["client__owner"], "moves", key)][2] += row["n"]
+
+
 def refresh(now: dt.datetime | None = None) -> int:
     """Rewrite every dashboard cell; answers how many were written."""
     now = now or timezone.now()
@@ -74,6 +88,7 @@ def refresh(now: dt.datetime | None = None) -> int:
     cells: Cells = defaultdict(lambda: [0, Decimal(0), 0])
     _deals(cells, since, config.currency)
     _sources(cells)
+    _moves(cells, since)
     with transaction.atomic():
         DashboardTally.objects.all().delete()
         DashboardTally.objects.bulk_create(

@@ -10,13 +10,13 @@ client list, which applies the same permissions: a drill-down shows the clients 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +39,7 @@ class Cell:
 @dataclass
 class Series:
     label: str
-    values: list[float]
+    values: Sequence[float]
     kind: str = ""  # "line" on a bar chart
 
 
@@ -165,24 +165,42 @@ def month_label(month: dt.date) -> str:
 
 
 def cells(
-    model: type[Model], user: AnyUser, filters: Filters, chart: str, kind: str = "client"
+    model: type[Model],
+    user: AnyUser,
+    filters: Filters,
+    chart: str,
+    kind: str = "client",
+    per_owner: bool = False,
 ) -> list[Any]:
-    """The chart's cells the viewer may sum (owner chosen: only theirs), as value rows."""
+    """The chart's cells the viewer may sum (owner chosen: only theirs), as value rows
+    (owner, key, clients, revenue, count); summed over the owners by the database unless
+    `per_owner` (then owner is None)."""
     mine = access.owners(user, kind)
     if mine is None:
         return []
     rows = model._default_manager.filter(mine, chart=chart)
     if filters.owner is not None:
         rows = rows.filter(owner_id=filters.owner.pk)
-    return list(rows.values_list("owner_id", "key", "clients", "revenue", "count"))
+    if per_owner:
+        return list(rows.values_list("owner_id", "key", "clients", "revenue", "count"))
+    summed = (
+        rows.values("key")
+        .annotate(n=Sum("clients"), money=Sum("revenue"), many=Sum("count"))
+        .order_by()
+    )
+    return [(None, r["key"], r["n"], r["money"], r["many"]) for r in summed]
 
 
-def tally(user: AnyUser, filters: Filters, chart: str, kind: str = "client") -> list[Any]:
-    return cells(Tally, user, filters, chart, kind)
+def tally(
+    user: AnyUser, filters: Filters, chart: str, kind: str = "client", per_owner: bool = False
+) -> list[Any]:
+    return cells(Tally, user, filters, chart, kind, per_owner)
 
 
-def extra(user: AnyUser, filters: Filters, chart: str, kind: str = "client") -> list[Any]:
-    return cells(DashboardTally, user, filters, chart, kind)
+def extra(
+    user: AnyUser, filters: Filters, chart: str, kind: str = "client", per_owner: bool = False
+) -> list[Any]:
+    return cells(DashboardTally, user, filters, chart, kind, per_owner)
 
 
 def in_period(key: str, filters: Filters) -> bool:

@@ -202,7 +202,8 @@ class DashboardTally(models.Model):
     """Dashboard cells the recompute's `Tally` lacks, per owner, rewritten by
     `dashboard_tallies.refresh()` after each recompute: chart "deals" key "2026-05:won" (deals
     created / won / lost that month; revenue: won amounts in the analytics currency), "source"
-    key "ads:loyal" (clients by source and contact-cycle stage)."""
+    key "ads:loyal" (clients by source and contact-cycle stage), "moves" key
+    "2026-05:lost:won_back" (contact-cycle moves that month, by the client's owner)."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
