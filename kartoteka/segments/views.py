@@ -188,13 +188,12 @@ def _save(request: HttpRequest, segment: Segment | None) -> tuple[Segment | None
             version = parse_id(post.get("version"))
             if version is None:
                 raise ValidationError({"version": [_("The form is out of date; reload it.")]})
+            # Rules with groups are not in the form: a rename keeps them as they are.
+            keep = kind != Segment.Kind.DYNAMIC or (
+                not rows and builder.from_rules(segment.rules) is None
+            )
             saved = services.update(
-                user,
-                segment,
-                version,
-                name=name,
-                rules=rules if kind == Segment.Kind.DYNAMIC else None,
-                shared=shared,
+                user, segment, version, name=name, rules=None if keep else rules, shared=shared
             )
     except StaleVersion:
         errors = {"version": [_("Someone saved this segment meanwhile; reload it.")]}

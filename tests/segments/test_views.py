@@ -435,3 +435,18 @@ def test_bad_segment_page_cursor_and_empty_preview(alice, shop):
     assert page.status_code == 200 and b"out of date" in page.content
     empty = http.post(reverse("segments:preview"), {"match": "all"})
     assert b"Add at least one condition" in empty.content
+
+
+def test_rename_keeps_grouped_rules(alice, shop):
+    grouped = {
+        "match": "any",
+        "conditions": [CUSTOMERS, {"field": "kind", "op": "eq", "value": "person"}],
+    }
+    segment = Segment.objects.create(name="G", rules=grouped, created_by=alice)
+    http = login(alice)
+    page = http.get(reverse("segments:edit", args=[segment.pk]))
+    assert b"change them through the API" in page.content
+    answer = http.post(reverse("segments:edit", args=[segment.pk]), {"name": "H", "version": "1"})
+    assert answer.status_code == 302
+    segment.refresh_from_db()
+    assert (segment.name, segment.rules) == ("H", grouped)
