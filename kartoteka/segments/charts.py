@@ -24,6 +24,7 @@ from kartoteka.segments.dashboards import (
     Filters,
     Series,
     extra,
+    heat,
     in_period,
     month_label,
     tally,
@@ -174,6 +175,7 @@ def cohorts(user: AnyUser, filters: Filters) -> Chart:
         row = [Cell(month_label(month), number=False)]
         row += [Cell(grid[key].get(i, 0), filters.drill(cohort=key)) for i in range(width)]
         rows.append(row)
+    heat(rows)
     labels = [str(i) for i in range(width)]
     series = [
         Series(
@@ -207,9 +209,11 @@ def abc_xyz(user: AnyUser, filters: Filters) -> Chart:
     for a in ABC:
         row = [Cell(a, number=False)]
         for x in XYZ:
-            row.append(Cell(counts[a + x], filters.drill(abc=a, xyz="none" if x == "-" else x)))
+            n = counts[a + x]
+            row.append(Cell(n, filters.drill(abc=a, xyz="none" if x == "-" else x) if n else None))
             row.append(Cell(revenue[a + x]))
         rows.append(row)
+    heat(rows, step=2)
     header = [_("ABC")]
     for x in XYZ:
         name = x if x != "-" else _("no XYZ")
@@ -234,8 +238,11 @@ def rfm_map(user: AnyUser, filters: Filters) -> Chart:
     rows = []
     for r in scores:
         row = [Cell(r, number=False)]
-        row += [Cell(counts[r + f], filters.drill(rfm_r=r, rfm_f=f)) for f in reversed(scores)]
+        for f in reversed(scores):
+            n = counts[r + f]
+            row.append(Cell(n, filters.drill(rfm_r=r, rfm_f=f) if n else None))
         rows.append(row)
+    heat(rows)
     return Chart(
         "rfm",
         _("RFM map: recency × frequency"),
@@ -291,6 +298,7 @@ def movements(user: AnyUser, filters: Filters) -> Chart:
             link = filters.drill(moved=moved, moved_from=day_from, moved_to=day_to)
             row.append(Cell(n, link if n else None))
         rows.append(row)
+    heat(rows)
     entered = [sum(n for (o, w), n in counts.items() if w == s.value) for s in stages]
     left = [sum(n for (o, w), n in counts.items() if o == s.value) for s in stages]
     return Chart(

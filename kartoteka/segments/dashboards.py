@@ -34,6 +34,19 @@ class Cell:
     value: Any
     link: str | None = None  # the client list's query string, for a drill-down
     number: bool = True
+    shade: str = ""  # a heat-map class for the table view
+
+
+HEAT = ("", "bg-info bg-opacity-10", "bg-info bg-opacity-25", "bg-info bg-opacity-50")
+
+
+def heat(rows: list[list[Cell]], step: int = 1) -> None:
+    """Shade a grid's counts by their share of the largest (every `step`-th column)."""
+    cells = [c for row in rows for c in row[1::step] if c.number and isinstance(c.value, int)]
+    top = max([c.value for c in cells] + [0])
+    for cell in cells:
+        if top and cell.value:
+            cell.shade = HEAT[min(len(HEAT) - 1, 1 + cell.value * (len(HEAT) - 1) // (top + 1))]
 
 
 @dataclass
