@@ -42,6 +42,12 @@ def shop(ada):  # type: ignore[no-untyped-def]
     dashboard_tallies.refresh()
 
 
+def _settled(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until htmx has settled a swap (new rows get their listeners only then)."""
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    page.wait_for_function(f"() => !document.querySelector('{busy}')")
+
+
 def _clean(page) -> None:  # type: ignore[no-untyped-def]
     assert page.errors.exceptions == page.errors.csp == page.errors.console == [], page.errors.all()
 
@@ -57,12 +63,16 @@ def test_build_a_segment_and_open_its_clients(page, ada, shop):  # type: ignore[
     expect(page.locator("#preview-count")).to_have_text("2")
     page.locator("#add-condition").click()
     expect(page.locator("fieldset.condition")).to_have_count(2)
+    _settled(page)
     page.locator("select[name='c-1-field']").select_option("purchases.count")
     expect(page.locator("input[name='c-1-days']")).to_be_visible()
+    _settled(page)
     page.locator("select[name='c-1-op']").select_option("gte")
+    _settled(page)
     page.locator("input[name='c-1-value']").fill("1")
     page.locator("input[name='c-1-value']").press("Tab")
     expect(page.locator("#preview-count")).to_have_text("0")  # leads never bought
+    _settled(page)
     page.locator("fieldset.condition").nth(1).get_by_role("button").click()
     expect(page.locator("fieldset.condition")).to_have_count(1)
     expect(page.locator("#preview-count")).to_have_text("2")
