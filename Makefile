@@ -25,6 +25,7 @@ $(VENDOR)/.built: package.json package-lock.json
 	cp node_modules/fullcalendar/main.min.js $(VENDOR)/fullcalendar.min.js
 	cp node_modules/fullcalendar/main.min.css $(VENDOR)/fullcalendar.min.css
 	cp node_modules/fullcalendar/locales/ru.js $(VENDOR)/fullcalendar-ru.js
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	touch $@
 
 install: $(BIN)/.installed
@@ -71,6 +72,7 @@ bench: install assets
 	$(BIN)/python -m bench.analytics $(ANALYTICS_BENCH_ARGS)
 	$(BIN)/python -m bench.asterisk $(ASTERISK_BENCH_ARGS)
 	$(BIN)/python -m bench.callcenter_math $(CALLCENTER_MATH_BENCH_ARGS)
+	$(BIN)/python -m bench.dashboards $(DASHBOARDS_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

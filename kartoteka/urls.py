@@ -10,5 +10,7 @@ urlpatterns = [
     path("", include("kartoteka.transfer.urls")),
     path("tasks/", include("kartoteka.planner.urls")),
     path("duplicates/", include("kartoteka.dedup.urls")),
+    path("segments/", include("kartoteka.segments.urls")),
+    path("analytics/", include("kartoteka.segments.analytics_urls")),
     path("api/v1/", api.urls),
 ]

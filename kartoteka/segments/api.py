@@ -330,3 +330,78 @@ def recompute_now(request: HttpRequest) -> tuple[int, dict[str, str]]:
 
     settings_service.queue_recompute(actor(request))
     return 202, {"status": "queued"}
+
+
+# --- dashboards ----------------------------------------------------------------------------------
+
+
+class DashboardQuery(Strict):
+    from_month: str | None = Field(None, alias="from", max_length=7, pattern=r"^\d{4}-\d{2}$")
+    to: str | None = Field(None, max_length=7, pattern=r"^\d{4}-\d{2}$")
+    owner: int | None = Field(None, ge=1)
+
+
+class CellOut(Schema):
+    value: Any
+    link: str | None
+
+
+class ChartOut(Schema):
+    key: str
+    title: str
+    kind: str
+    labels: list[str]
+    series: list[dict[str, Any]]
+    header: list[str]
+    rows: list[list[CellOut]]
+
+
+class DashboardOut(Schema):
+    page: str
+    start: str
+    end: str
+    computed_at: str | None
+    charts: list[ChartOut]
+
+
+@analytics_router.get("/dashboards/{page}", response={200: DashboardOut, **ERRORS})
+def dashboard(request: HttpRequest, page: str, query: Query[DashboardQuery]) -> dict[str, Any]:
+    """A dashboard's charts as data: labels, series, and the table with each cell's drill-down
+    (a query string for /api/v1/persons or the client list). Pages: overview, classes, cycle,
+    cohorts, conversion, managers. Figures cover the owners whose clients you may see."""
+    from ninja.errors import ValidationError as NinjaValidationError
+
+    from kartoteka.segments import access, charts, dashboards
+
+    me = actor(request)
+    access.require(me)
+    if page not in charts.PAGES:
+        raise Http404
+    values = {"from": query.from_month, "to": query.to, "owner": query.owner}
+    filters = dashboards.build_filters(me, {k: v for k, v in values.items() if v is not None})
+    if filters.errors:
+        key, messages = next(iter(filters.errors.items()))
+        raise NinjaValidationError(
+            [{"loc": ["query", key], "msg": " ".join(messages), "type": "value_error"}]
+        )
+    config = current()
+    shown = [build(me, filters) for build in charts.PAGES[page][1]]
+    return {
+        "page": page,
+        "start": filters.keys[0],
+        "end": filters.keys[1],
+        "computed_at": config.computed_at.isoformat() if config.computed_at else None,
+        "charts": [
+            {
+                **chart.as_json(),
+                "key": chart.key,
+                "title": chart.title,
+                "header": chart.header,
+                "rows": [
+                    [{"value": dashboards.plain(c.value), "link": c.link} for c in row]
+                    for row in chart.rows
+                ],
+            }
+            for chart in shown
+        ],
+    }

@@ -6,17 +6,26 @@ list and exports (`transfer`) all take `?abc=A&xyz=X&cycle=loyal&rfm_r=5&segment
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kartoteka.segments.models import Cycle, Segment
+from kartoteka.segments.models import ClassChange, Cycle, Segment
 
 NAMES = ("segment", "abc", "xyz", "cycle", "rfm_r", "rfm_f", "rfm_m")
+# The dashboards' drill-downs: ?bought=2026-05, ?cohort=2026-01, ?won=…, ?lost=…,
+# ?moved=lost:won_back&moved_from=2026-01-01&moved_to=2026-06-30.
+DRILL_NAMES = ("bought", "cohort", "won", "lost", "moved", "moved_from", "moved_to")
+MONTH = r"20[0-9]{2}-(0[1-9]|1[0-2])"
+MOVES = [("", "—")] + [
+    (f"{a}:{b}", f"{la} → {lb}") for a, la in Cycle.choices for b, lb in Cycle.choices if a != b
+]
 SCORES = [("", "—"), *((str(n), str(n)) for n in range(1, 6))]
 
 
@@ -64,6 +73,71 @@ def extend(form: forms.Form, user: Any) -> None:
         form.fields[name] = forms.TypedChoiceField(
             label=label, required=False, choices=SCORES, coerce=int, empty_value=None
         )
+    _drill_fields(form)
+
+
+def _drill_fields(form: forms.Form) -> None:
+    for name, label in (
+        ("bought", _("bought in month")),
+        ("cohort", _("first purchase in month")),
+        ("won", _("deal won in month")),
+        ("lost", _("deal lost in month")),
+    ):
+        form.fields[name] = forms.RegexField(
+            label=label,
+            regex=MONTH,
+            required=False,
+            max_length=7,
+            error_messages={"invalid": _("Enter a month as YYYY-MM.")},
+        )
+    form.fields["moved"] = forms.ChoiceField(
+        label=_("moved between stages"), required=False, choices=MOVES
+    )
+    form.fields["moved_from"] = forms.DateField(label=_("moved from"), required=False)
+    form.fields["moved_to"] = forms.DateField(label=_("moved to"), required=False)
+
+
+def _month_bounds(text: str) -> tuple[dt.datetime, dt.datetime]:
+    zone = timezone.get_current_timezone()
+    start = dt.date(int(text[:4]), int(text[5:7]), 1)
+    after = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return (
+        dt.datetime.combine(start, dt.time(), zone),
+        dt.datetime.combine(after, dt.time(), zone),
+    )
+
+
+def _drill_condition(data: dict[str, Any]) -> Q:
+    """Clients behind a dashboard number: each a subquery on an indexed column."""
+    from kartoteka.activities.models import Interaction
+    from kartoteka.sales.models import Deal, Stage
+
+    q = Q()
+    if data.get("bought"):
+        start, after = _month_bounds(data["bought"])
+        bought = Interaction.objects.filter(
+            kind=Interaction.Kind.PURCHASE, occurred_at__gte=start, occurred_at__lt=after
+        )
+        q &= Q(pk__in=bought.values("client_id"))
+    if data.get("cohort"):
+        start, after = _month_bounds(data["cohort"])
+        q &= Q(analytics__first_purchase_at__gte=start, analytics__first_purchase_at__lt=after)
+    for name, kind in (("won", Stage.Kind.WON), ("lost", Stage.Kind.LOST)):
+        if data.get(name):
+            start, after = _month_bounds(data[name])
+            deals = Deal.objects.filter(stage__kind=kind, closed_at__gte=start, closed_at__lt=after)
+            q &= Q(pk__in=deals.values("client_id"))
+    if data.get("moved"):
+        old, _sep, new = data["moved"].partition(":")
+        moves = ClassChange.objects.filter(measure=ClassChange.Measure.CYCLE, old=old, new=new)
+        zone = timezone.get_current_timezone()
+        if data.get("moved_from"):
+            moves = moves.filter(at__gte=dt.datetime.combine(data["moved_from"], dt.time(), zone))
+        if data.get("moved_to"):
+            end = dt.datetime.combine(data["moved_to"] + dt.timedelta(days=1), dt.time(), zone)
+            moves = moves.filter(at__lt=end)
+        q &= Q(pk__in=moves.values("client_id"))
+    return q
 
 
 def condition(form: forms.Form, user: Any) -> Q:
@@ -87,6 +161,7 @@ def condition(form: forms.Form, user: Any) -> Q:
             if all(s is None or int(d[i]) == s for i, s in enumerate(scores))
         ]
         q &= Q(analytics__rfm__in=codes)
+    q &= _drill_condition(data)
     segment: Segment | None = data.get("segment")
     if segment is not None:
         q &= segment_condition(segment, user)  # checked by SegmentChoice.clean

@@ -196,3 +196,26 @@ class SegmentMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} {self.client_id}"
+
+
+class DashboardTally(models.Model):
+    """Dashboard cells the recompute's `Tally` lacks, per owner, rewritten by
+    `dashboard_tallies.refresh()` after each recompute: chart "deals" key "2026-05:won" (deals
+    created / won / lost that month; revenue: won amounts in the analytics currency), "source"
+    key "ads:loyal" (clients by source and contact-cycle stage), "moves" key
+    "2026-05:lost:won_back" (contact-cycle moves that month, by the client's owner)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    chart = models.CharField(max_length=12)
+    key = models.CharField(max_length=40)
+    clients = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal(0))
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["chart", "owner"], name="dashboard_tally_chart_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.chart} {self.key} {self.owner_id}: {self.clients}/{self.count}"

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kartoteka.clients.models import Client
-from kartoteka.segments import measures
+from kartoteka.segments import dashboard_tallies, measures
 from kartoteka.segments.config import current, dates_window, default_window
 from kartoteka.segments.recompute import classes_of, recompute
 
@@ -42,6 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["measure"] == "recompute":
             run = recompute()
+            run["dashboard_cells"] = dashboard_tallies.refresh()
             self.stdout.write(json.dumps(run) if options["json"] else _summary(run))
             return
         rows = classes(options["measure"], options["start"], options["end"])
