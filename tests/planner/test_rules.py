@@ -150,7 +150,7 @@ def _rule(admin, criteria):
 
 
 def test_rules_by_segment_and_by_class(admin, alice, bob, clients):
-    """"Clients of this segment / class / tag": segments (static and dynamic) and ABC/XYZ."""
+    """ "Clients of this segment / class / tag": segments (static and dynamic) and ABC/XYZ."""
     from kartoteka.segments import services as segment_services
     from kartoteka.segments.models import ClientClass, SegmentMember
 
