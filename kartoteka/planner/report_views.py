@@ -48,7 +48,10 @@ class PeriodForm(StyledForm):
 
 @require_GET
 def team(request: HttpRequest) -> HttpResponse:
-    form = PeriodForm(request.GET)
+    today = timezone.localdate()
+    # Without a period asked for, this month so far — shown in the form, not only applied.
+    data = request.GET or {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
+    form = PeriodForm(data)
     rows = (
         team_report(actor(request), form.cleaned_data["start"], form.cleaned_data["end"])
         if form.is_valid()

@@ -140,7 +140,12 @@ def test_team_report(alice, bob, helen, make_task):
 
 
 def test_team_report_page(helen_client):
-    assert helen_client.get("/tasks/report/").status_code == 200
+    page = helen_client.get("/tasks/report/")
+    today = timezone.localdate()
+    assert page.status_code == 200
+    html = page.content.decode()  # the period applied is the one shown
+    assert f'value="{today.replace(day=1).isoformat()}"' in html
+    assert f'value="{today.isoformat()}"' in html
     assert helen_client.get("/tasks/report/?start=2026-05-01&end=2026-01-01").status_code == 422
 
 
