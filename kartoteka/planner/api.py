@@ -286,7 +286,7 @@ def reopen_task(
 
 
 @calendar_router.get("", response=EventList, summary="Dated tasks overlapping a range")
-def calendar(request: HttpRequest, filters: Query[CalendarQuery]) -> dict[str, Any]:
+def calendar(request: HttpRequest, filters: Query[CalendarQuery]) -> HttpResponse:
     unknown = sorted(set(request.GET) - set(CalendarQuery.model_fields))
     if unknown:
         raise field_error(["query", unknown[0][:100]], _("There is no such filter."))
@@ -294,7 +294,9 @@ def calendar(request: HttpRequest, filters: Query[CalendarQuery]) -> dict[str, A
         items = agenda.events(actor(request), filters.start, filters.end, filters.user)
     except agenda.RangeError as exc:
         raise field_error(["query", exc.field], exc.message) from None
-    return {"items": items}
+    # Already in EventList's shape; validating thousands of events again cost more than
+    # reading them (a team's week: 5,000 events, ~1 s).
+    return agenda.as_json(items)
 
 
 class FeedOut(Schema):

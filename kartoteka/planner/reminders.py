@@ -123,7 +123,10 @@ def _deliver_batch(now: dt.datetime, batch: int) -> tuple[int, int]:
         Reminder.objects.filter(id__in=ids, sent_at__isnull=True).update(sent_at=now, claim=token)
         mine = [
             Due(*row)
-            for row in Reminder.objects.filter(claim=token).order_by("id").values_list(*COLUMNS)
+            # By id too: SQLite cannot use the partial index on `claim` for a bound value.
+            for row in Reminder.objects.filter(id__in=ids, claim=token)
+            .order_by("id")
+            .values_list(*COLUMNS)
         ]
         _notify(mine)
     return len(ids), len(mine)
@@ -155,7 +158,8 @@ def _notify(claimed: list[Due]) -> None:
         return
     texts = _texts(claimed)
     link = reverse("planner:task", args=[0]).removesuffix("0/")  # one reverse, not one per row
-    now = timezone.now()
+    # Adapted once for the batch, not once per row by the driver.
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     write_rows(
         table(Notification),
         ["user_id", "text", "link", "created_at"],
