@@ -41,21 +41,26 @@ def invited_to(user_ids: list[int]) -> Q:
     return Q(pk__in=through.values("task_id"))
 
 
+def planned_of(absent: list[int]) -> Q:
+    """The planned work of `absent`: tasks still to do that they are assigned to, and the
+    meetings still to come that they take part in."""
+    return Q(status__in=Task.ACTIVE) & (Q(assignee_id__in=absent) | invited_to(absent))
+
+
 def _task_rows(user_id: int) -> Q:
     """Beyond the role's scope, a user sees the meetings they are invited to, and the planned
-    tasks of the colleagues they stand in for."""
+    tasks and meetings of the colleagues they stand in for."""
     invited = invited_to([user_id])
     absent = standing_in_for(user_id)
-    return invited | Q(assignee_id__in=absent, status__in=Task.ACTIVE) if absent else invited
+    return invited | planned_of(absent) if absent else invited
 
 
 def _client_rows(user_id: int) -> Q | None:
     absent = standing_in_for(user_id)
     if not absent:
         return None
-    behind = TaskLink.objects.filter(
-        task__assignee_id__in=absent, task__status__in=Task.ACTIVE, client__isnull=False
-    ).values("client_id")
+    tasks = Task.objects.filter(planned_of(absent)).values("pk")
+    behind = TaskLink.objects.filter(task__in=tasks, client__isnull=False).values("client_id")
     return Q(pk__in=behind)
 
 
@@ -128,10 +133,10 @@ def visible_absences(user: User) -> QuerySet[Absence]:
 
 
 def planned_for(substitute: User) -> QuerySet[Task]:
-    """The planned tasks of the colleagues `substitute` stands in for today."""
+    """The planned tasks and meetings of the colleagues `substitute` stands in for today."""
     return (
         permissions.scope(substitute, Action.VIEW, Task.objects.all())
-        .filter(assignee_id__in=standing_in_for(substitute.pk), status__in=Task.ACTIVE)
+        .filter(planned_of(standing_in_for(substitute.pk)))
         .select_related("assignee")
         .order_by("due_at", "id")
     )

@@ -70,6 +70,6 @@ def take_over(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     ids = [pk for pk in (parse_id(v) for v in request.POST.getlist("task")[:500]) if pk]
     tasks = list(absence.planned_for(user).filter(pk__in=ids))
-    count = services.take_over(user, tasks)
+    count = services.take_over(user, tasks, absence.standing_in_for(user.pk))
     messages.success(request, _("Tasks taken over: %(n)d.") % {"n": count})
     return redirect("planner:absences")

@@ -41,7 +41,7 @@ def _error(field: str, message: str, status: int = 422) -> JsonResponse:
 
 
 @require_GET
-def events(request: HttpRequest) -> JsonResponse:
+def events(request: HttpRequest) -> HttpResponse:
     """FullCalendar's event source: ?start=…&end=…&user=me|team|<id>."""
     start, end = _moment(request.GET.get("start")), _moment(request.GET.get("end"))
     if start is None or end is None:
@@ -50,7 +50,7 @@ def events(request: HttpRequest) -> JsonResponse:
         items = agenda.events(actor(request), start, end, request.GET.get("user", "me")[:20])
     except agenda.RangeError as exc:
         return _error(exc.field, exc.message)
-    return JsonResponse({"items": items}, encoder=DjangoJSONEncoder)
+    return agenda.as_json(items)
 
 
 @require_POST

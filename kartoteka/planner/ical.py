@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
@@ -136,32 +136,37 @@ def invitation(task: Task, attendees: Iterable[User], cancel: bool = False) -> b
 
 
 def send_invitations(task: Task, cancel: bool = False) -> None:
-    """E-mail the meeting's participants (and assignee) an .ics, after the write commits."""
+    """E-mail the meeting's participants (and assignee) an .ics, after the write commits, each
+    in their own language."""
     if task.kind != Task.Kind.MEETING or task.due_at is None:
         return
     people = list(task.participants.all())
     if task.assignee is not None and task.assignee not in people:
         people.append(task.assignee)
-    addresses = [
-        p.email for p in people if p.email and p.pk != getattr(task.created_by, "pk", None)
-    ]
-    if not addresses:
+    organiser = getattr(task.created_by, "pk", None)
+    by_language: dict[str, list[str]] = {}
+    for person in people:
+        if person.email and person.pk != organiser:
+            language = person.language or settings.LANGUAGE_CODE
+            by_language.setdefault(language, []).append(person.email)
+    if not by_language:
         return
-    body = invitation(task, people, cancel)
-    subject = (_("Cancelled: %(title)s") if cancel else _("Invitation: %(title)s")) % {
-        "title": task.title
-    }
-    when = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
-    text = f"{task.title}\n{when}\n{task.description}".strip() + "\n"
-
-    def send() -> None:
-        messages = []
+    method = "CANCEL" if cancel else "REQUEST"
+    messages = []
+    for language, addresses in by_language.items():
+        with translation.override(language):
+            body = invitation(task, people, cancel)
+            subject = (_("Cancelled: %(title)s") if cancel else _("Invitation: %(title)s")) % {
+                "title": task.title
+            }
+            when = formats.date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT")
+        text = f"{task.title}\n{when}\n{task.description}".strip() + "\n"
         for address in addresses:
             message = EmailMessage(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
-            message.attach(
-                "invite.ics", body, "text/calendar; method=" + ("CANCEL" if cancel else "REQUEST")
-            )
+            message.attach("invite.ics", body, f"text/calendar; method={method}")
             messages.append(message)
+
+    def send() -> None:
         try:
             get_connection().send_messages(messages)
         except OSError:

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -82,6 +83,32 @@ def deliver_due(now: dt.datetime | None = None, batch: int = BATCH) -> int:
             return total
 
 
+class Due(NamedTuple):
+    """A claimed reminder as the delivery needs it: plain columns, no model instances (a batch
+    is a thousand rows and building instances cost more than the rest of the delivery)."""
+
+    id: int
+    user_id: int
+    task_id: int
+    by_email: bool
+    title: str
+    due_at: dt.datetime
+    language: str
+    email: str
+
+
+COLUMNS = (
+    "id",
+    "user_id",
+    "task_id",
+    "by_email",
+    "task__title",
+    "task__due_at",
+    "user__language",
+    "user__email",
+)
+
+
 def _deliver_batch(now: dt.datetime, batch: int) -> tuple[int, int]:
     token = secrets.token_hex(16)
     with transaction.atomic():
@@ -94,40 +121,49 @@ def _deliver_batch(now: dt.datetime, batch: int) -> tuple[int, int]:
         if not ids:
             return 0, 0
         Reminder.objects.filter(id__in=ids, sent_at__isnull=True).update(sent_at=now, claim=token)
-        mine = list(
-            Reminder.objects.filter(id__in=ids, claim=token)
-            .select_related("task", "user")
+        mine = [
+            Due(*row)
+            # By id too: SQLite cannot use the partial index on `claim` for a bound value.
+            for row in Reminder.objects.filter(id__in=ids, claim=token)
             .order_by("id")
-        )
+            .values_list(*COLUMNS)
+        ]
         _notify(mine)
     return len(ids), len(mine)
 
 
-def _texts(claimed: list[Reminder]) -> dict[int, str]:
-    """Each reminder's text in its user's language, formatted once per task and language."""
-    done: dict[tuple[int, str], str] = {}
+def _texts(claimed: list[Due]) -> dict[int, str]:
+    """Each reminder's text in its user's language; the sentence is translated once per
+    language and the time formatted once per due time and language."""
+    sentences: dict[str, str] = {}
+    moments: dict[tuple[dt.datetime, str], str] = {}
     texts = {}
     for reminder in claimed:
-        task, language = reminder.task, reminder.user.language or settings.LANGUAGE_CODE
-        key = (task.pk, language)
-        if key not in done:
+        language = reminder.language or settings.LANGUAGE_CODE
+        if language not in sentences:
             with translation.override(language):
-                when = formats.date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT")
-                done[key] = _("Reminder: %(title)s, %(when)s") % {"title": task.title, "when": when}
-        texts[reminder.pk] = done[key][:500]
+                sentences[language] = _("Reminder: %(title)s, %(when)s")
+        key = (reminder.due_at, language)
+        if key not in moments:
+            with translation.override(language):
+                local = timezone.localtime(reminder.due_at)
+                moments[key] = formats.date_format(local, "SHORT_DATETIME_FORMAT")
+        text = sentences[language] % {"title": reminder.title, "when": moments[key]}
+        texts[reminder.id] = text[:500]
     return texts
 
 
-def _notify(claimed: list[Reminder]) -> None:
+def _notify(claimed: list[Due]) -> None:
     if not claimed:
         return
     texts = _texts(claimed)
     link = reverse("planner:task", args=[0]).removesuffix("0/")  # one reverse, not one per row
-    now = timezone.now()
+    # Adapted once for the batch, not once per row by the driver.
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     write_rows(
         table(Notification),
         ["user_id", "text", "link", "created_at"],
-        [(r.user_id, texts[r.pk], f"{link}{r.task_id}/", now) for r in claimed],
+        [(r.user_id, texts[r.id], f"{link}{r.task_id}/", now) for r in claimed],
     )
     users = {r.user_id for r in claimed}
     unread = dict(
@@ -137,10 +173,10 @@ def _notify(claimed: list[Reminder]) -> None:
         .values_list("user_id", "n")
     )
     realtime.publish_many(
-        (r.user_id, "notification", {"unread": unread.get(r.user_id, 0), "text": texts[r.pk]})
+        (r.user_id, "notification", {"unread": unread.get(r.user_id, 0), "text": texts[r.id]})
         for r in claimed
     )
-    mails = [(texts[r.pk], r.user.email, r.task_id) for r in claimed if r.by_email and r.user.email]
+    mails = [(texts[r.id], r.email, r.task_id) for r in claimed if r.by_email and r.email]
     if mails:
         transaction.on_commit(lambda: _mail(mails))
 

@@ -26,6 +26,8 @@ from kartoteka.planner import rules
 from kartoteka.planner.forms import DATE
 from kartoteka.planner.models import ContactRule, Task
 from kartoteka.planner.team_report import team_report
+from kartoteka.segments.models import Segment
+from kartoteka.segments.queries import visible_segments
 
 MAX_PERIOD = dt.timedelta(days=366)
 
@@ -46,7 +48,10 @@ class PeriodForm(StyledForm):
 
 @require_GET
 def team(request: HttpRequest) -> HttpResponse:
-    form = PeriodForm(request.GET)
+    today = timezone.localdate()
+    # Without a period asked for, this month so far — shown in the form, not only applied.
+    data = request.GET or {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
+    form = PeriodForm(data)
     rows = (
         team_report(actor(request), form.cleaned_data["start"], form.cleaned_data["end"])
         if form.is_valid()
@@ -71,6 +76,15 @@ class RuleForm(StyledForm):
         required=False,
         help_text=gettext_lazy("None chosen: any interaction counts."),
     )
+    segment = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("segments"), queryset=Segment.objects.all(), required=False
+    )
+    abc = forms.MultipleChoiceField(
+        label=gettext_lazy("ABC classes"), choices=[(c, c) for c in "ABC"], required=False
+    )
+    xyz = forms.MultipleChoiceField(
+        label=gettext_lazy("XYZ classes"), choices=[(c, c) for c in "XYZ"], required=False
+    )
     tags = forms.ModelMultipleChoiceField(
         label=gettext_lazy("tags"), queryset=Tag.objects.all(), required=False
     )
@@ -94,6 +108,9 @@ class RuleForm(StyledForm):
     def rule_fields(self) -> dict:
         data = self.cleaned_data
         criteria = {
+            "segment": [s.pk for s in data["segment"]],
+            "abc": list(data["abc"]),
+            "xyz": list(data["xyz"]),
             "tags": [t.pk for t in data["tags"]],
             "stage": list(data["stage"]),
             "source": list(data["source"]),
@@ -115,6 +132,7 @@ def contact_rules(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     can_configure = permissions.can(user, Action.CONFIGURE)
     form = RuleForm(request.POST or None)
+    form.fields["segment"].queryset = visible_segments(user)  # type: ignore[attr-defined]
     status = 200
     if request.method == "POST":
         permissions.require(user, Action.CONFIGURE)

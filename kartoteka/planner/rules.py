@@ -1,8 +1,8 @@
 """Contact-frequency control: which clients a rule covers, which are out of it (no contact of
 the rule's kinds within its days), a report per manager, and the automatic tasks.
 
-Criteria are named and extensible: `CRITERIA[name](values) -> Q` over Client. Segments and
-classes (ABC/XYZ) come from another module later; it registers its criterion here.
+Criteria are named and extensible: `CRITERIA[name](values) -> Q` over Client: segments, ABC and
+XYZ classes, tags, stages, sources, kinds, owners; other apps may register more.
 """
 
 from __future__ import annotations
@@ -30,7 +30,30 @@ def _ids(values: list[Any]) -> list[int]:
     return [int(v) for v in values if isinstance(v, int) or (isinstance(v, str) and v.isdigit())]
 
 
+def _in_segments(values: list[Any]) -> Q:
+    """Clients of any of the segments, each compiled as its author sees it (a dynamic segment
+    whose rules name a field its author may no longer see matches no one)."""
+    from kartoteka.segments.models import Segment
+    from kartoteka.segments.queries import condition
+
+    matched = Q(pk__in=[])
+    for segment in Segment.objects.filter(pk__in=_ids(values)).select_related("created_by"):
+        try:
+            matched |= condition(segment, segment.created_by)
+        except ValidationError:
+            continue
+    return matched
+
+
+def _in_class(letter: str, allowed: tuple[str, ...]) -> Callable[[list[Any]], Q]:
+    """The ABC or XYZ class of the client's last analytics run (segments.ClientClass)."""
+    return lambda values: Q(**{f"analytics__{letter}__in": [v for v in values if v in allowed]})
+
+
 CRITERIA: dict[str, Callable[[list[Any]], Q]] = {
+    "segment": _in_segments,
+    "abc": _in_class("abc", ("A", "B", "C")),
+    "xyz": _in_class("xyz", ("X", "Y", "Z")),
     "tags": lambda values: Q(
         pk__in=Client.tags.through.objects.filter(tag_id__in=_ids(values)).values("client_id")
     ),

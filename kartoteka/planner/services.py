@@ -4,7 +4,7 @@ over. Views, the API and jobs call these; each owns its transaction and its hist
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -416,22 +416,50 @@ def _next_occurrence(actor: User | None, task: Task) -> Task | None:
 # --- substitution -----------------------------------------------------------------------------
 
 
-def take_over(actor: User, tasks: Iterable[Task]) -> int:
-    """Make `actor` the assignee of `tasks` (a substitute taking an absent colleague's work)."""
+def take_over(actor: User, tasks: Iterable[Task], standing_in: Collection[int] = ()) -> int:
+    """`actor` takes `tasks` over (a substitute taking an absent colleague's work): a task
+    assigned to someone in `standing_in` (or to anyone, when it is empty) gets `actor` as its
+    assignee; a meeting they only take part in gets `actor` in their place."""
     count = 0
+    away = set(standing_in)
     with transaction.atomic():
         for task in tasks:
             locked = get_object_or_404(Task.objects.select_for_update(), pk=task.pk)
             if not permissions.can(actor, Action.VIEW, locked) or not locked.is_active:
                 raise Denied(Action.EDIT)
-            before = locked.assignee_id
-            if before == actor.pk:
-                continue
-            locked.assignee, locked.version = actor, locked.version + 1
-            locked.save(update_fields=["assignee", "version", "updated_at"])
-            _change(locked, TaskChange.Verb.TAKEN_OVER, actor, details={"from": before})
-            reminders.schedule(locked)
-            count += 1
+            if not away or locked.assignee_id in away:
+                taken = _take_assignment(actor, locked)
+            else:
+                taken = _take_seat(actor, locked, away)
+            if taken:
+                reminders.schedule(locked)
+                count += 1
         if count:
             audit.record(actor, "reassign", kind="task", target_id="", count=count)
     return count
+
+
+def _take_assignment(actor: User, task: Task) -> bool:
+    before = task.assignee_id
+    if before == actor.pk:
+        return False
+    task.assignee, task.version = actor, task.version + 1
+    task.save(update_fields=["assignee", "version", "updated_at"])
+    _change(task, TaskChange.Verb.TAKEN_OVER, actor, details={"from": before})
+    return True
+
+
+def _take_seat(actor: User, task: Task, away: set[int]) -> bool:
+    seats = set(task.participants.values_list("pk", flat=True))
+    absent = sorted(seats & away)
+    if not absent:
+        return False
+    task.participants.remove(*absent)
+    if actor.pk != task.assignee_id:
+        task.participants.add(actor)
+    task.version += 1
+    task.save(update_fields=["version", "updated_at"])
+    _change(
+        task, TaskChange.Verb.TAKEN_OVER, actor, details={"from": absent[0], "participant": True}
+    )
+    return True

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/postpone/", views.postpone, name="postpone"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("targets/", views.target_search, name="target_search"),
     path("client/<int:pk>/", views.client_tasks, name="client_tasks"),
     path("deal/<int:pk>/", views.deal_tasks, name="deal_tasks"),
     path("calendar/", calendar_views.calendar, name="calendar"),

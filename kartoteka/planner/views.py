@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kartoteka.accounts.models import User
-from kartoteka.clients.queries import visible_clients
+from kartoteka.clients.field_rules import hidden_fields
+from kartoteka.clients.queries import search_visible, visible_clients
 from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.forms import add_service_errors, parse_id
@@ -111,6 +112,26 @@ def deal_tasks(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
     deal = permissions.get_or_404(user, Action.VIEW, visible_deals(user), pk=pk)
     return _card_tasks(request, user, queries.tasks_of(user, deal=deal), f"deals={pk}")
+
+
+@require_GET
+def target_search(request: HttpRequest) -> HttpResponse:
+    """Clients (and their deals) to link a task to: a search among those the user may see."""
+    user = actor(request)
+    query = request.GET.get("target_q", "")[:200]
+    clients: list[Any] = []
+    deals: list[Any] = []
+    if len(query.strip()) >= 2:
+        visible = visible_clients(user)
+        clients = list(search_visible(visible, query, hidden_fields(user))[:10])
+        deals = list(
+            visible_deals(user)
+            .filter(client__in=[c.pk for c in clients])
+            .select_related("client")
+            .order_by("-id")[:20]
+        )
+    context = {"found_clients": clients, "found_deals": deals, "query": query}
+    return render(request, "planner/_target_choices.html", context)
 
 
 # --- a task -----------------------------------------------------------------------------------

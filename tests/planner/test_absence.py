@@ -113,3 +113,41 @@ def test_absence_form_names_bad_fields(alice_client, alice, bob):
     )
     assert answer.status_code == 422 and 'data-field="ends_on"' in answer.content.decode()
     assert not Absence.objects.exists()
+
+
+def test_substitute_sees_and_takes_the_meetings_of_the_absent(alice, bob, carol, bobs, client):
+    """Bob takes part in Carol's meeting: while he is away Alice sees it and the client behind
+    it, and taking it over puts her in his seat (Carol stays the organiser)."""
+    behind = client_services.create_client(carol, "person", {"last_name": "Orlov", "owner": carol})
+    meeting = services.create_task(
+        carol,
+        {"title": "Review with Bob", "kind": "meeting", "due_at": timezone.now() + dt.timedelta(1)},
+        targets=services.Targets([behind]),
+        participants=[bob],
+    )
+    assert not permissions.can(alice, Action.VIEW, meeting)
+    _away(bob, bob, alice)
+    alice = _fresh(alice)
+    assert permissions.can(alice, Action.VIEW, meeting)
+    assert permissions.can(alice, Action.VIEW, behind)
+    client.force_login(alice)
+    assert "Review with Bob" in client.get("/tasks/absences/").content.decode()
+    client.post("/tasks/absences/take-over/", {"task": [meeting.pk, bobs["planned"].pk]})
+    meeting.refresh_from_db()
+    assert meeting.assignee == carol and set(meeting.participants.all()) == {alice}
+    assert meeting.changes.filter(verb=TaskChange.Verb.TAKEN_OVER).exists()
+    assert Task.objects.get(pk=bobs["planned"].pk).assignee == alice
+
+
+def test_a_participant_may_not_take_the_meeting_over(alice, carol, client):
+    """Seeing a meeting as its participant is not standing in for its organiser."""
+    meeting = services.create_task(
+        carol,
+        {"title": "Carol's", "kind": "meeting", "due_at": timezone.now() + dt.timedelta(1)},
+        participants=[alice],
+    )
+    assert not absence.planned_for(_fresh(alice)).exists()
+    client.force_login(alice)
+    client.post("/tasks/absences/take-over/", {"task": [meeting.pk]})
+    meeting.refresh_from_db()
+    assert meeting.assignee == carol and meeting.version == 1

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kartoteka.activities.models import Interaction
 from kartoteka.planner.models import Task, TaskChange, TaskLink
+from kartoteka.planner.schemas import EventList
 from tests.api import Api
 from tests.planner.conftest import soon
 
@@ -140,7 +141,7 @@ def test_head_sees_the_teams_tasks(helen, alice, make_task, carol):
     assert [t["id"] for t in items] == [mine.pk]
 
 
-def test_calendar_range_and_people(api, alice, bob, helen, make_task):
+def test_calendar_range_and_people(api, alice, bob, helen, make_task, client):
     start = timezone.now().replace(microsecond=0)
     mine = make_task(title="mine", due_at=start + dt.timedelta(hours=1))
     make_task(actor=bob, title="bob's", due_at=start + dt.timedelta(hours=2))
@@ -148,6 +149,11 @@ def test_calendar_range_and_people(api, alice, bob, helen, make_task):
     items = api.get("/calendar", params).json()["items"]
     assert [e["id"] for e in items] == [mine.pk]
     assert items[0]["editable"] is True
+    # Encoded without the schema's validation (thousands of events), yet in its shape.
+    assert EventList.model_validate({"items": items}).items[0].start == mine.due_at
+    assert items[0]["start"].endswith("Z") and items[0]["assignee"]["id"] == alice.pk
+    client.force_login(alice)
+    assert client.get("/tasks/calendar/events/", params).json()["items"] == items
     # A manager sees their own tasks only: a colleague's calendar is not theirs to open.
     assert api.get("/calendar", {**params, "user": str(bob.pk)}).status_code == 422
     team = Api(helen).get("/calendar", {**params, "user": "team"}).json()["items"]

@@ -66,3 +66,43 @@ def test_meeting_invitation_carries_an_ics(
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_task(alice, task, task.version)
     assert "METHOD:CANCEL" in str(mail.outbox[-1].attachments[0][1])
+
+
+def test_invitations_speak_each_participants_language(
+    alice, make_task, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    russian = make_user("ivan", language="ru")
+    english = make_user("john", language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_task(title="Kick-off", kind="meeting", participants=[russian, english])
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert subjects["john@example.com"] == "Invitation: Kick-off"
+    assert subjects["ivan@example.com"] == "Приглашение: Kick-off"
+    ics = {m.to[0]: str(m.attachments[0][1]) for m in mail.outbox}
+    assert "SUMMARY:встреча: Kick-off" in ics["ivan@example.com"]
+    assert "SUMMARY:meeting: Kick-off" in ics["john@example.com"]
+
+
+def test_feed_address_through_the_api(alice, make_task, client):
+    from tests.api import Api
+
+    api = Api(alice)
+    assert api.get("/calendar/feed").json() == {
+        "active": False,
+        "hint": None,
+        "created_at": None,
+        "last_used_at": None,
+    }
+    made = api.post("/calendar/feed", {})
+    assert made.status_code == 201
+    url = made.json()["url"]
+    assert url.endswith(".ics") and "/tasks/ical/kcal_" in url
+    path = url.split("testserver", 1)[1]
+    assert client.get(path).status_code == 200
+    state = api.get("/calendar/feed").json()
+    assert state["active"] and url.rsplit("/", 1)[1].startswith(state["hint"])
+    assert state["last_used_at"] is not None
+    assert api.delete("/calendar/feed").json() == {"revoked": 1}
+    assert client.get(path).status_code == 404
+    assert not api.get("/calendar/feed").json()["active"]

@@ -140,5 +140,67 @@ def test_team_report(alice, bob, helen, make_task):
 
 
 def test_team_report_page(helen_client):
-    assert helen_client.get("/tasks/report/").status_code == 200
+    page = helen_client.get("/tasks/report/")
+    today = timezone.localdate()
+    assert page.status_code == 200
+    html = page.content.decode()  # the period applied is the one shown
+    assert f'value="{today.replace(day=1).isoformat()}"' in html
+    assert f'value="{today.isoformat()}"' in html
     assert helen_client.get("/tasks/report/?start=2026-05-01&end=2026-01-01").status_code == 422
+
+
+def _rule(admin, criteria):
+    fields = {"name": "r", "every_days": 30, "interaction_kinds": ["call"], "criteria": criteria}
+    return rules.save_rule(admin, None, fields)
+
+
+def test_rules_by_segment_and_by_class(admin, alice, bob, clients):
+    """ "Clients of this segment / class / tag": segments (static and dynamic) and ABC/XYZ."""
+    from kartoteka.segments import services as segment_services
+    from kartoteka.segments.models import ClientClass, SegmentMember
+
+    static = segment_services.create(alice, name="Key", kind="static", rules={})
+    SegmentMember.objects.create(segment=static, client=clients["mailed"])
+    dynamic = segment_services.create(
+        alice,
+        name="Bob's",
+        kind="dynamic",
+        rules={"match": "all", "conditions": [{"field": "owner", "op": "eq", "value": bob.pk}]},
+    )
+    by_segment = _rule(admin, {"segment": [static.pk, dynamic.pk]})
+    assert set(rules.out_of_rule(by_segment).values_list("last_name", flat=True)) == {
+        "Mailed",
+        "Never",
+        "Untagged",
+    }
+    ClientClass.objects.create(client=clients["never"], abc="A", xyz="X", cycle="active")
+    ClientClass.objects.create(client=clients["called"], abc="A", xyz="Z", cycle="active")
+    by_class = _rule(admin, {"abc": ["A", ""], "xyz": ["X", "Q"]})
+    assert list(rules.out_of_rule(by_class).values_list("last_name", flat=True)) == ["Never"]
+    nobody = _rule(admin, {"segment": [999999]})
+    assert not rules.out_of_rule(nobody).exists()
+
+
+def test_rule_form_takes_segments_and_classes(client, admin, alice, clients):
+    from kartoteka.segments import services as segment_services
+
+    segment = segment_services.create(admin, name="Key", kind="static", rules={})
+    client.force_login(admin)
+    answer = client.post(
+        "/tasks/rules/",
+        {
+            "name": "Key accounts",
+            "every_days": 14,
+            "segment": [segment.pk],
+            "abc": ["A"],
+            "xyz": ["X", "Y"],
+            "task_kind": "call",
+        },
+    )
+    assert answer.status_code == 302
+    saved = ContactRule.objects.get(name="Key accounts").criteria
+    assert saved == {"segment": [segment.pk], "abc": ["A"], "xyz": ["X", "Y"]}
+    bad = client.post(
+        "/tasks/rules/", {"name": "x", "every_days": 3, "abc": ["Q"], "task_kind": "call"}
+    )
+    assert bad.status_code == 422 and "abc" in bad.content.decode()

@@ -156,3 +156,39 @@ def test_others_tasks_are_404_and_unchanged(client, carol, make_task):
 def test_writes_need_post(alice_client, make_task):
     task = make_task()
     assert alice_client.get(f"/tasks/{task.pk}/done/").status_code == 405
+
+
+def test_link_clients_and_deals_from_the_task_form(alice_client, alice, acme, deal, carol):
+    """The form finds clients (and their deals) the user may see and links several of them."""
+    from kartoteka.clients import services as client_services
+
+    hidden = client_services.create_client(carol, "company", {"company_name": "Acme Hidden"})
+    found = alice_client.get("/tasks/targets/", {"target_q": "Acme"}).content.decode()
+    assert f'name="clients" value="{acme.pk}"' in found
+    assert f'name="deals" value="{deal.pk}"' in found
+    assert f'value="{hidden.pk}"' not in found
+    nobody = alice_client.get("/tasks/targets/", {"target_q": "zzzz"}).content.decode()
+    assert "Nobody found" in nobody
+    task = make_task_via_form(alice_client, alice, clients=[acme.pk, hidden.pk], deals=[deal.pk])
+    assert set(task.links.values_list("client_id", "deal_id")) == {(acme.pk, None), (None, deal.pk)}
+    edit = alice_client.get(f"/tasks/{task.pk}/edit/").content.decode()
+    assert f'id="target-client-{acme.pk}" checked' in edit
+
+
+def make_task_via_form(http, assignee, **targets):
+    due = soon().astimezone(timezone.get_current_timezone())
+    answer = http.post(
+        "/tasks/new/",
+        {
+            "kind": "meeting",
+            "title": "Linked",
+            "assignee": assignee.pk,
+            "due_at": due.strftime(LOCAL),
+            "duration_minutes": 30,
+            "priority": 2,
+            "repeat_interval": 1,
+            **targets,
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    return Task.objects.get(title="Linked")
