@@ -53,8 +53,9 @@ def _env(target: Target) -> dict[str, str]:
     }
 
 
-def _kartoteka(target: Target, *args: str) -> tuple[str, float, int]:
-    """Run `kartoteka args…` on the target: its stdout, wall seconds and peak RSS in MB."""
+def _kartoteka(target: Target, *args: str) -> tuple[str, float, int, float]:
+    """Run `kartoteka args…` on the target: its stdout, wall seconds, peak RSS in MB and CPU
+    seconds (the machine is shared: CPU time is the command's own work)."""
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         process = subprocess.Popen([str(BIN / "kartoteka"), *args], env=_env(target), stdout=out)  # noqa: S603
@@ -64,7 +65,7 @@ def _kartoteka(target: Target, *args: str) -> tuple[str, float, int]:
         if process.returncode:
             raise subprocess.CalledProcessError(process.returncode, args)
         out.seek(0)
-        return out.read(), seconds, usage.ru_maxrss // 1024
+        return out.read(), seconds, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
 # --- inside the worker process (Django set up on the target) -----------------------------------
@@ -211,7 +212,9 @@ def worker(clients: int, check_count: int) -> dict[str, Any]:
         demo.load(clients - out["clients_before"], interactions_per_client=0)
         out["load_s"] = round(time.perf_counter() - started, 1)
     out["clients"] = _live_clients()
+    started = time.process_time()
     out["raw_read_s"] = round(raw_read(), 1)
+    out["raw_read_cpu_s"] = round(time.process_time() - started, 1)
     out["check"] = checks(check_count)
     return out
 
@@ -232,10 +235,11 @@ def measure(target: Target, clients: int, check_count: int, reload: bool) -> dic
         text=True,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    stdout, seconds, peak = _kartoteka(target, "dedup", "scan", "--json")
+    stdout, seconds, peak, cpu = _kartoteka(target, "dedup", "scan", "--json")
     scan = json.loads(stdout)
     result["scan"] = {
         "wall_s": round(seconds, 1),
+        "cpu_s": round(cpu, 1),
         "in_command_s": scan["seconds"],
         "phases": scan.get("phases", {}),
         "pairs": len(scan["pairs"]),
@@ -247,15 +251,16 @@ def measure(target: Target, clients: int, check_count: int, reload: bool) -> dic
 
 def _table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| database | clients | scan s | phases (read / fold / match / store) | raw read s | "
-        "peak RSS | pairs | check p50 ms | check p95 ms | raw p95 ms | ratio |",
+        "| database | clients | scan s (CPU s) | phases s: read / fold / match / store | "
+        "raw read s | peak RSS | pairs | check p50 ms | check p95 ms | raw p95 ms | ratio |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         s, c, ph = r["scan"], r["check"], r["scan"]["phases"]
         phases = " / ".join(str(ph.get(k, "—")) for k in ("read", "fold", "match", "store"))
         lines.append(
-            f"| {r['label']} | {r['clients']:,} | {s['wall_s']} | {phases} | {r['raw_read_s']} | "
+            f"| {r['label']} | {r['clients']:,} | {s['wall_s']} ({s['cpu_s']}) | {phases} | "
+            f"{r['raw_read_s']} | "
             f"{s['peak_rss_mb']:,} MB | {s['pairs']:,} | {c['p50_ms']} | {c['p95_ms']} | "
             f"{c['raw_p95_ms']} | {c['ratio_p95']} |"
         )

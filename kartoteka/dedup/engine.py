@@ -32,6 +32,7 @@ MATCH_POINTS = 5.0
 FULL_POINTS = 10.0  # the points that make a score of 1.0
 CAP = 40  # a block with more members than this is too common to compare all pairs in it
 LOOSE_CAP = 12  # the same for blocks on names alone
+ID_CAP = 12  # a phone or e-mail of more clients than this is an office's or a family's
 
 
 @dataclass(slots=True)
@@ -170,9 +171,14 @@ def _middle_sim(x: str, y: str) -> float | None:
 
 
 def _address_sim(x: str, y: str) -> float | None:
+    """Word-order-free similarity; an address with a part left out (the district, the flat)
+    counts as similar, not as the same."""
     if not x or not y:
         return None
-    return float(fuzz.token_sort_ratio(x, y)) / 100
+    sim = float(fuzz.token_sort_ratio(x, y)) / 100
+    if sim < 0.85 and min(x.count(" "), y.count(" ")) >= 2 and fuzz.token_set_ratio(x, y) >= 95:
+        return 0.85
+    return sim
 
 
 def _close_digits(x: str, y: str) -> bool:
@@ -209,11 +215,11 @@ def _ids(a: Prepared, b: Prepared, reasons: list[str]) -> tuple[float, bool]:
             reasons.append("passport")
             strong = True
         elif _close_digits(a.passport, b.passport):
-            points += 2
+            points += 3
             reasons.append("passport_close")
             strong = True
         else:
-            points -= 1
+            points -= 0.5  # documents are replaced (at 20 and 45, on marriage, on loss)
     return points, strong
 
 
@@ -257,7 +263,7 @@ def _names(a: Prepared, b: Prepared, reasons: list[str]) -> float | None:
     if first is not None and first < 0.82:
         return None  # another first name: a relative, a colleague, a namesake
     if last is not None and last < 0.8:
-        return None
+        return _surname_changed(a, b, first, reasons)
     known = [s for s in (last, first) if s is not None]
     if not known:
         return None
@@ -275,6 +281,23 @@ def _names(a: Prepared, b: Prepared, reasons: list[str]) -> float | None:
         points += 0.5
         reasons.append("middle_name")
     return points
+
+
+def _surname_changed(
+    a: Prepared, b: Prepared, first: float | None, reasons: list[str]
+) -> float | None:
+    """Another surname, the same first name and patronymic: a surname changed on marriage,
+    if the birthday or a document says it is one person (relatives differ in those)."""
+    if first is None or first < 0.93 or not (a.middle == b.middle or not (a.middle and b.middle)):
+        return None
+    same_day = bool(a.bday) and a.bday == b.bday
+    same_document = (bool(a.inn) and a.inn == b.inn) or (
+        len(a.passport) >= 6 and a.passport == b.passport
+    )
+    if not (same_day or same_document):
+        return None
+    reasons.append("surname_changed")
+    return 1.0
 
 
 def _birthday(a: Prepared, b: Prepared, reasons: list[str]) -> float:
