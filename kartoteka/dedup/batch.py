@@ -66,12 +66,19 @@ class Column:
     @classmethod
     def of(cls, values: Sequence[Any], fn: Callable[[Any], str] = str) -> Column:
         """`fn` applied once per distinct value, the results coded."""
+        return cls.many(values, fn)[0]
+
+    @classmethod
+    def many(cls, values: Sequence[Any], *fns: Callable[[Any], str]) -> list[Column]:
+        """One column per function, from one pass over the rows (the costly part at 1M)."""
         distinct = list(set(values))
-        folded = [fn(v) for v in distinct]
-        vocab, inverse = _factorise(folded)
-        at = dict(zip(distinct, inverse.tolist(), strict=True))
-        n = len(values)
-        return cls(vocab, np.fromiter(map(at.__getitem__, values), dtype=np.int64, count=n))
+        at = {v: i for i, v in enumerate(distinct)}
+        rows = np.fromiter(map(at.__getitem__, values), dtype=np.int64, count=len(values))
+        out = []
+        for fn in fns:
+            vocab, inverse = _factorise([fn(v) for v in distinct])
+            out.append(cls(vocab, inverse[rows] if len(rows) else rows))
+        return out
 
     def derive(self, fn: Callable[[str], str]) -> Column:
         """`fn` of each row's value, computed on the vocabulary only."""
@@ -306,33 +313,49 @@ def table_from_raw(raw: Raw) -> Table:
         col.codes[~where] = -1
         return col
 
-    raw_names = [
-        n if c else f"{ln} {fn}"
-        for c, n, ln, fn in zip(
-            company.tolist(), raw.company_name, raw.last_name, raw.first_name, strict=True
-        )
-    ]
-    forms = list(zip(raw.company_name, raw.legal_form, strict=True))
+    last, last_scripts = Column.many(raw.last_name, name_key, _script_bits)
+    first, first_scripts = Column.many(raw.first_name, name_key, _script_bits)
+    name, name_scripts = Column.many(
+        raw.company_name, lambda v: company_key(_text(v)), _script_bits
+    )
     phone_at, phone_known = _owners(ids, raw.phone_client)
     email_at, email_known = _owners(ids, raw.email_client)
     return Table(
         ids,
         company,
-        only(Column.of(raw.last_name, name_key), ~company),
-        only(Column.of(raw.first_name, name_key), ~company),
+        only(last, ~company),
+        only(first, ~company),
         only(Column.of(raw.middle_name, name_key), ~company),
-        only(Column.of(forms, lambda nf: company_key(_text(nf[0]), _text(nf[1]))), company),
+        only(name, company),
         Column.of(raw.inn, lambda v: valid_inn(_text(v))),
         Column.of(raw.kpp, lambda v: _text(v).strip().upper()),
         Column.of(raw.birthday, lambda v: digits(_text(v))),
         Column.of(raw.address, lambda v: address_key(v) if v else ""),
         Column.of(raw.passport, lambda v: digits(_text(v))),
-        Column.of(raw_names, engine.scripts),
+        _scripts(company, name_scripts, last_scripts, first_scripts),
         phone_owner=phone_at,
         phone=Column.of(_kept(raw.phone, phone_known), _text),
         email_owner=email_at,
         email=Column.of(_kept(raw.email, email_known), lambda v: clean_email(_text(v))),
     )
+
+
+_SCRIPTS = ("", "c", "l", "cl")  # engine.scripts' answers, as bits: Cyrillic 1, Latin 2
+
+
+def _script_bits(value: Any) -> str:
+    return str(_SCRIPTS.index(engine.scripts(_text(value))))
+
+
+def _scripts(company: np.ndarray, name: Column, last: Column, first: Column) -> Column:
+    """engine.scripts of the raw name (the company's, or the person's surname and first name)
+    from the scripts of each part: the union of their bits."""
+
+    def bits(col: Column) -> np.ndarray:
+        return _take(np.asarray([int(v) for v in col.vocab], dtype=np.int64), col.codes).clip(0)
+
+    combined = np.where(company, bits(name), bits(last) | bits(first))
+    return Column(list(_SCRIPTS[1:]), combined - 1)
 
 
 # --- blocking ---------------------------------------------------------------------------------
