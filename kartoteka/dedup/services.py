@@ -81,6 +81,7 @@ def scan(*, save: bool = True) -> ScanResult:
     if save:
         stored = time.monotonic()
         _store(result.pairs)
+        keys.analyze()  # the nightly scan keeps the single check's statistics fresh
         result.phases["store"] = time.monotonic() - stored
         settings = DedupSettings.current()
         if settings.auto_merge:
@@ -179,6 +180,7 @@ def reindex(chunk: int = 50_000) -> int:
                 ]
             )
             if not rows:
+                keys.analyze()
                 return done
             keys.write_for_client_rows(
                 ("id", "kind", "last_name", "first_name", "company_name", "legal_form"), rows
