@@ -280,3 +280,16 @@ def test_an_address_with_a_part_left_out_is_similar():
     short = "г. Москва, ул. Льва Толстого, д. 16, кв. 4"
     sim = engine._address_sim(normalize.address_key(full), normalize.address_key(short))
     assert sim is not None and sim >= 0.85
+
+
+def test_every_reason_the_engine_gives_has_a_label():
+    import inspect
+    import re
+
+    from kartoteka.dedup.labels import REASONS
+
+    given = set(re.findall(r'reasons\.append\("(\w+)"\)', inspect.getsource(engine)))
+    given |= set(
+        re.findall(r'"(company_name(?:_similar)?|name(?:_similar)?)"', inspect.getsource(engine))
+    )
+    assert given and given <= REASONS.keys(), given - REASONS.keys()
