@@ -69,6 +69,7 @@ bench: install assets
 	$(BIN)/python -m bench.planner $(PLANNER_BENCH_ARGS)
 	$(BIN)/pip install --quiet --no-deps -r requirements-bench.lock
 	$(BIN)/python -m bench.dedup $(DEDUP_BENCH_ARGS)
+	$(BIN)/python -m bench.dedup_db $(DEDUP_DB_BENCH_ARGS)
 	$(BIN)/python -m bench.analytics $(ANALYTICS_BENCH_ARGS)
 	$(BIN)/python -m bench.asterisk $(ASTERISK_BENCH_ARGS)
 	$(BIN)/python -m bench.callcenter_math $(CALLCENTER_MATH_BENCH_ARGS)

@@ -13,9 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 
-import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
@@ -34,6 +32,7 @@ MATCH_POINTS = 5.0
 FULL_POINTS = 10.0  # the points that make a score of 1.0
 CAP = 40  # a block with more members than this is too common to compare all pairs in it
 LOOSE_CAP = 12  # the same for blocks on names alone
+ID_CAP = 12  # a phone or e-mail of more clients than this is an office's or a family's
 
 
 @dataclass(slots=True)
@@ -90,7 +89,7 @@ class Pair:
     reasons: tuple[str, ...] = field(default=())
 
 
-def _scripts(text: str) -> str:
+def scripts(text: str) -> str:
     cyrillic = any("\u0400" <= ch <= "\u04ff" for ch in text)
     latin_ = any("a" <= ch <= "z" for ch in text.lower())
     return ("c" if cyrillic else "") + ("l" if latin_ else "")
@@ -113,7 +112,7 @@ def prepare(r: Record) -> Prepared:
         passport=digits(r.passport),
         phones=frozenset(p for p in r.phones if p),
         emails=frozenset(clean_email(e) for e in r.emails if e),
-        scripts=_scripts(raw_name),
+        scripts=scripts(raw_name),
     )
 
 
@@ -145,34 +144,6 @@ def name_keys(p: Prepared) -> list[str]:
     return ["n" + _pair(p.last, p.first), "nc" + _pair(consonants(p.last), consonants(p.first))]
 
 
-def scan_keys(p: Prepared) -> tuple[list[str], list[str]]:
-    """Blocking keys for the batch scan: (strict keys, loose keys on names alone).
-
-    Names alone are too common to block on at a million clients: they are used (in small
-    blocks) only for the records that have neither a birthday nor a patronymic to add.
-    """
-    strict = list(id_keys(p))
-    if p.company:
-        return strict, name_keys(p)
-    pair = _pair(p.last, p.first)
-    cpair = _pair(consonants(p.last), consonants(p.first))
-    if p.bday:
-        strict += ["nb" + pair + p.bday, "cb" + cpair + p.bday]
-        if p.last:
-            strict.append("lb" + p.last + p.bday)
-        if p.first:
-            strict.append("fb" + p.first + p.bday)
-        if p.address:
-            strict.append("ab" + p.bday + digits(p.address))
-    if p.middle:
-        strict += ["nm" + pair + p.middle[:3], "cm" + cpair + consonants(p.middle)[:3]]
-    if p.address and p.last:
-        strict.append("al" + p.address + "|" + p.last[:4])
-        strict.append("ad" + digits(p.address) + "|" + p.last[:2])
-    loose = [] if (p.bday or p.middle) else ["n" + pair, "nc" + cpair]
-    return strict, loose
-
-
 # --- scoring ----------------------------------------------------------------------------------
 
 
@@ -200,9 +171,14 @@ def _middle_sim(x: str, y: str) -> float | None:
 
 
 def _address_sim(x: str, y: str) -> float | None:
+    """Word-order-free similarity; an address with a part left out (the district, the flat)
+    counts as similar, not as the same."""
     if not x or not y:
         return None
-    return float(fuzz.token_sort_ratio(x, y)) / 100
+    sim = float(fuzz.token_sort_ratio(x, y)) / 100
+    if sim < 0.85 and min(x.count(" "), y.count(" ")) >= 2 and fuzz.token_set_ratio(x, y) >= 95:
+        return 0.85
+    return sim
 
 
 def _close_digits(x: str, y: str) -> bool:
@@ -239,11 +215,11 @@ def _ids(a: Prepared, b: Prepared, reasons: list[str]) -> tuple[float, bool]:
             reasons.append("passport")
             strong = True
         elif _close_digits(a.passport, b.passport):
-            points += 2
+            points += 3
             reasons.append("passport_close")
             strong = True
         else:
-            points -= 1
+            points -= 0.5  # documents are replaced (at 20 and 45, on marriage, on loss)
     return points, strong
 
 
@@ -287,7 +263,7 @@ def _names(a: Prepared, b: Prepared, reasons: list[str]) -> float | None:
     if first is not None and first < 0.82:
         return None  # another first name: a relative, a colleague, a namesake
     if last is not None and last < 0.8:
-        return None
+        return _surname_changed(a, b, first, reasons)
     known = [s for s in (last, first) if s is not None]
     if not known:
         return None
@@ -305,6 +281,23 @@ def _names(a: Prepared, b: Prepared, reasons: list[str]) -> float | None:
         points += 0.5
         reasons.append("middle_name")
     return points
+
+
+def _surname_changed(
+    a: Prepared, b: Prepared, first: float | None, reasons: list[str]
+) -> float | None:
+    """Another surname, the same first name and patronymic: a surname changed on marriage,
+    if the birthday or a document says it is one person (relatives differ in those)."""
+    if first is None or first < 0.93 or not (a.middle == b.middle or not (a.middle and b.middle)):
+        return None
+    same_day = bool(a.bday) and a.bday == b.bday
+    same_document = (bool(a.inn) and a.inn == b.inn) or (
+        len(a.passport) >= 6 and a.passport == b.passport
+    )
+    if not (same_day or same_document):
+        return None
+    reasons.append("surname_changed")
+    return 1.0
 
 
 def _birthday(a: Prepared, b: Prepared, reasons: list[str]) -> float:
@@ -369,68 +362,17 @@ def compare(a: Prepared, b: Prepared) -> Match | None:
     return compare_companies(a, b) if a.company else compare_persons(a, b)
 
 
-# --- blocking over many records ---------------------------------------------------------------
-
-
-def _groups(hashes: list[int], owners: list[int], cap: int) -> Iterator[np.ndarray]:
-    """Arrays of record indexes sharing a key, for keys held by 2..cap records."""
-    if not hashes:
-        return
-    keys = np.asarray(hashes, dtype=np.int64)
-    who = np.asarray(owners, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    keys, who = keys[order], who[order]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    sizes = np.diff(np.concatenate((starts, [len(keys)])))
-    pairs = starts[sizes == 2]
-    yield np.stack((who[pairs], who[pairs + 1]), axis=1)
-    for start, size in zip(
-        starts[(sizes > 2) & (sizes <= cap)], sizes[(sizes > 2) & (sizes <= cap)], strict=True
-    ):
-        members = np.unique(who[start : start + size])
-        if len(members) > 1:
-            yield np.asarray(list(combinations(members.tolist(), 2)), dtype=np.int64)
-
-
-def candidate_pairs(prepared: Sequence[Prepared]) -> np.ndarray:
-    """Unique (i, j) index pairs, i < j, of records sharing a blocking key."""
-    strict_h: list[int] = []
-    strict_o: list[int] = []
-    loose_h: list[int] = []
-    loose_o: list[int] = []
-    for i, p in enumerate(prepared):
-        strict, loose = scan_keys(p)
-        strict_h.extend(hash(k) for k in strict)
-        strict_o.extend([i] * len(strict))
-        loose_h.extend(hash(k) for k in loose)
-        loose_o.extend([i] * len(loose))
-    chunks = [*_groups(strict_h, strict_o, CAP), *_groups(loose_h, loose_o, LOOSE_CAP)]
-    del strict_h, strict_o, loose_h, loose_o
-    chunks = [c for c in chunks if len(c)]
-    if not chunks:
-        return np.empty((0, 2), dtype=np.int64)
-    both = np.concatenate(chunks)
-    both.sort(axis=1)
-    both = both[both[:, 0] != both[:, 1]]
-    n = np.int64(len(prepared))
-    codes = np.unique(both[:, 0] * n + both[:, 1])
-    return np.stack((codes // n, codes % n), axis=1)
+# --- many records ------------------------------------------------------------------------------
 
 
 def find_pairs(prepared: Sequence[Prepared], skip: Iterable[tuple[int, int]] = ()) -> list[Pair]:
-    """Every likely duplicate pair among `prepared`, by client id (a < b), best first."""
-    skipped = {(min(a, b), max(a, b)) for a, b in skip}
-    found = []
-    for i, j in candidate_pairs(prepared).tolist():
-        a, b = prepared[i], prepared[j]
-        key = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-        if key in skipped:
-            continue
-        match = compare(a, b)
-        if match is not None:
-            found.append(Pair(key[0], key[1], match.score, match.reasons))
-    found.sort(key=lambda p: (-p.score, p.a, p.b))
-    return found
+    """Every likely duplicate pair among `prepared`, by client id (a < b), best first.
+
+    The blocking is columnar (`batch.py`); the database scan builds its columns directly.
+    """
+    from kartoteka.dedup import batch
+
+    return batch.find_pairs(batch.Table.from_prepared(prepared), skip)
 
 
 def clusters(pairs: Iterable[Pair]) -> dict[int, int]:
@@ -466,7 +408,6 @@ __all__ = [
     "Prepared",
     "Record",
     "best_matches",
-    "candidate_pairs",
     "clusters",
     "compare",
     "find_pairs",

@@ -68,6 +68,16 @@ def write_for_client_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]])
     write_rows(table(ClientKey), KEY_COLS, rows_for_client_rows(columns, rows))
 
 
+def analyze() -> None:
+    """Fresh planner statistics for the key table. Bulk loads write millions of keys at once;
+    without statistics PostgreSQL reads `key IN (…) LIMIT n` by scanning the whole table
+    (300 ms at 1M clients instead of 1 ms) until autovacuum, if it runs at all, gets to it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {ClientKey._meta.db_table}")
+
+
 def forget(client: Any) -> None:
     """After an erasure: no key, pair or merge snapshot keeps what the client was called."""
     from django.db.models import Q

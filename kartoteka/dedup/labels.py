@@ -19,6 +19,7 @@ REASONS = {
     "names_swapped": _("first and last name swapped"),
     "transliteration": _("name in another script"),
     "middle_name": _("same patronymic"),
+    "surname_changed": _("another surname, same first name"),
     "company_name": _("same company name"),
     "company_name_similar": _("similar company name"),
 }

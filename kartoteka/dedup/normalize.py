@@ -144,8 +144,11 @@ _ADDRESS_NOISE = frozenset(
 )
 
 
+_NOT_DIGIT = re.compile(r"\D+")
+
+
 def digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    return text if text.isdecimal() and text.isascii() else _NOT_DIGIT.sub("", text)
 
 
 _INN_WEIGHTS = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
 from kartoteka.clients.models import Client, Email, Phone
 from kartoteka.core.permissions import Action, AnyUser, scope
 from kartoteka.dedup import engine, keys, reader
 from kartoteka.dedup.models import Candidate, ClientKey, Merge
 
-CANDIDATES_PER_KEY = 100
+CANDIDATES_PER_KEY = engine.CAP
 
 
 def visible_pairs(user: AnyUser, status: str = Candidate.Status.OPEN) -> QuerySet[Candidate]:
@@ -52,36 +53,38 @@ class CheckResult:
 
 
 def candidate_ids(prepared: engine.Prepared, exclude: int | None = None) -> set[int]:
-    """Live clients sharing a key with `prepared`: a few indexed lookups, no scan."""
-    found: set[int] = set()
+    """Live clients sharing a key with `prepared`: a few indexed lookups, no scan.
+
+    Each lookup stops at CANDIDATES_PER_KEY rows, unsorted (no sort of a common name's
+    thousands of rows): a phone or e-mail shared by more clients than the batch scan's block
+    cap is an office's or a family's, and the scan does not pair on it either.
+    """
     live = {"client__deleted_at__isnull": True}
+    lookups: list[QuerySet[Any]] = []
     if prepared.phones:
-        found |= set(
-            Phone.objects.filter(e164__in=prepared.phones, **live).values_list(
-                "client_id", flat=True
-            )[:CANDIDATES_PER_KEY]
-        )
+        lookups.append(Phone.objects.filter(e164__in=prepared.phones, **live))
     if prepared.emails:
-        found |= set(
-            Email.objects.filter(email__in=prepared.emails, **live).values_list(
-                "client_id", flat=True
-            )[:CANDIDATES_PER_KEY]
-        )
+        lookups.append(Email.objects.filter(email__in=prepared.emails, **live))
     if prepared.inn:
-        found |= set(
-            Client.objects.filter(inn=prepared.inn).values_list("pk", flat=True)[
-                :CANDIDATES_PER_KEY
-            ]
-        )
+        lookups.append(Client.objects.filter(inn=prepared.inn).annotate(client_id=F("pk")))
     hashes = keys.hashes(prepared)
     if hashes:
-        found |= set(
-            ClientKey.objects.filter(key__in=hashes, **live).values_list("client_id", flat=True)[
-                : CANDIDATES_PER_KEY * 2
-            ]
-        )
+        lookups.append(ClientKey.objects.filter(key__in=hashes, **live))
+    found: set[int] = set()
+    for query in lookups:
+        limit = CANDIDATES_PER_KEY * (2 if query.model is ClientKey else 1)  # two name keys
+        found.update(query.order_by().values_list("client_id", flat=True)[:limit])
     found.discard(exclude or 0)
+    if exclude and found:
+        found -= not_duplicates_of(exclude)
     return found
+
+
+def not_duplicates_of(pk: int) -> set[int]:
+    """Clients someone decided are not a duplicate of `pk`: never proposed again."""
+    dismissed = Candidate.objects.filter(status=Candidate.Status.DISMISSED)
+    pairs = dismissed.filter(Q(a_id=pk) | Q(b_id=pk)).values_list("a_id", "b_id")
+    return {b if a == pk else a for a, b in pairs}
 
 
 def check(

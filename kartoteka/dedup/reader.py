@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
 
-from kartoteka.dedup import engine
+from kartoteka.dedup import batch, engine
 
 CHUNK = 50_000
 _COLUMNS = (
@@ -56,8 +56,9 @@ def _records(
     return out
 
 
-def live_records(chunk: int = CHUNK) -> Iterator[engine.Record]:
-    """Every live client, in id order, a chunk of ids at a time."""
+def live_table(chunk: int = CHUNK) -> batch.Raw:
+    """Every live client as columns, in id order, read a chunk of ids at a time."""
+    raw = batch.Raw()
     last = 0
     with connection.cursor() as cursor:
         while True:
@@ -68,9 +69,23 @@ def live_records(chunk: int = CHUNK) -> Iterator[engine.Record]:
             )
             rows = cursor.fetchall()
             if not rows:
-                return
+                return raw
+            raw.add_rows(rows)
             top = rows[-1][0]
-            yield from _records(cursor, rows, "client_id > %s AND client_id <= %s", [last, top])
+            for table, column, owners, values in (
+                ("clients_phone", "e164", raw.phone_client, raw.phone),
+                ("clients_email", "email", raw.email_client, raw.email),
+            ):
+                cursor.execute(
+                    f"SELECT client_id, {column} FROM {table} "  # noqa: S608  # nosec B608
+                    "WHERE client_id > %s AND client_id <= %s",
+                    [last, top],
+                )
+                found = cursor.fetchall()
+                if found:
+                    who, what = zip(*found, strict=True)
+                    owners.extend(who)
+                    values.extend(what)
             last = top
 
 

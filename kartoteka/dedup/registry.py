@@ -1,9 +1,14 @@
 """What a merge moves from the loser to the survivor: (model, foreign key to the client).
 
-Another app registers its own rows in one line, e.g. the planner's join table of tasks and
-clients:
+This list is the one way to make a merge (and its unmerge) carry a model's rows: an app whose
+rows belong to a client adds one line at the end of this file, e.g. the planner's join table
+of tasks and clients:
 
-    registry.register("planner.TaskLink", "client", unique_with=("task",))
+    register("planner.TaskLink", "client", unique_with=("task",))
+
+The contact centre's calls join the same way (`register("<app>.Call", "client")`, added by
+that app). tests/dedup/test_merge.py checks that every registered field is a foreign key to
+a client and that the rows move and come back.
 
 `unique_with` names the fields that, with the foreign key, must stay unique (a constraint, or
 a rule such as one phone number per client): when the survivor already has such a row, the

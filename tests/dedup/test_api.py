@@ -147,3 +147,13 @@ def test_dismissed_pair_is_never_proposed_again(alice, queue):
     assert Candidate.objects.get(pk=pair.pk).status == "dismissed"
     assert not Candidate.objects.filter(a=pair.a, b=pair.b, status="open").exists()
     assert Api(alice).get("/dedup/pairs").json()["items"] == []
+
+
+def test_not_a_duplicate_is_not_proposed_on_edit_either(alice, queue):
+    ivan, mine, _other, _bobs = queue
+    body = {"kind": "person", "last_name": "Рябов", "first_name": "Иван"}
+    body |= {"phones": ["+79161234567"], "exclude_id": ivan.pk}
+    assert [i["id"] for i in Api(alice).post("/dedup/check", body).json()["items"]] == [mine.pk]
+    pair = Candidate.objects.get(a=ivan, b=mine)
+    assert Api(alice).post(f"/dedup/pairs/{pair.pk}/dismiss").status_code == 204
+    assert Api(alice).post("/dedup/check", body).json()["items"] == []

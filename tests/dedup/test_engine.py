@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -242,3 +244,52 @@ def test_dismissed_pairs_are_skipped_and_clusters_join():
     a, b, c = (p(id=i, **IVAN, phones=[MOBILE]) for i in (1, 2, 3))
     assert {(x.a, x.b) for x in engine.find_pairs([a, b, c], skip=[(2, 1)])} == {(1, 3), (2, 3)}
     assert set(engine.clusters(engine.find_pairs([a, b, c])).values()) == {1}
+
+
+# --- what FEBRL's corruptions taught (rules that hold for any client base) --------------------
+
+
+def test_a_surname_changed_on_marriage():
+    before = p(
+        last_name="Соколова", first_name="Анна", middle_name="Игоревна", birthday="1990-03-04"
+    )
+    after = p(last_name="Рябова", first_name="Anna", birthday="1990-03-04", phones=[MOBILE])
+    assert (
+        "surname_changed"
+        in compare(dataclasses.replace(before, phones=frozenset([MOBILE])), after).reasons
+    )
+
+
+def test_another_surname_without_the_same_birthday_or_document_is_another_person():
+    a = p(last_name="Соколова", first_name="Анна", phones=[MOBILE], address="Ленина 5 кв 7")
+    b = p(last_name="Рябова", first_name="Анна", phones=[MOBILE], address="Ленина 5 кв 7")
+    assert not same(a, b)
+    c = p(last_name="Соколова", first_name="Анна", middle_name="Игоревна", birthday="1990-03-04")
+    d = p(last_name="Рябова", first_name="Анна", middle_name="Петровна", birthday="1990-03-04")
+    assert not same(c, d)  # another patronymic: another woman
+
+
+def test_a_document_number_one_typo_away_with_the_same_name():
+    a = p(**IVAN, passport="4510 123456")
+    b = p(**{**IVAN, "birthday": ""}, passport="4510 123465")
+    assert "passport_close" in compare(a, b).reasons
+
+
+def test_an_address_with_a_part_left_out_is_similar():
+    full = "г. Москва, р-н Хамовники, ул. Льва Толстого, д. 16, кв. 4"
+    short = "г. Москва, ул. Льва Толстого, д. 16, кв. 4"
+    sim = engine._address_sim(normalize.address_key(full), normalize.address_key(short))
+    assert sim is not None and sim >= 0.85
+
+
+def test_every_reason_the_engine_gives_has_a_label():
+    import inspect
+    import re
+
+    from kartoteka.dedup.labels import REASONS
+
+    given = set(re.findall(r'reasons\.append\("(\w+)"\)', inspect.getsource(engine)))
+    given |= set(
+        re.findall(r'"(company_name(?:_similar)?|name(?:_similar)?)"', inspect.getsource(engine))
+    )
+    assert given and given <= REASONS.keys(), given - REASONS.keys()

@@ -146,3 +146,13 @@ def test_merge_moves_tasks_and_unmerge_puts_them_back(helen, alice, pair):
         both.pk,
     }
     assert list(TaskLink.objects.filter(client=a).values_list("task_id", flat=True)) == [both.pk]
+
+
+def test_every_registered_link_is_a_foreign_key_to_a_client():
+    """What another app registers (the contact centre's calls, say) must name a real model and
+    its key to the client, or merges would fail at run time."""
+    for link in registry.LINKS:
+        field = link.model_class()._meta.get_field(link.field)
+        assert field.related_model is Client, link.name
+        for name in link.unique_with:
+            link.model_class()._meta.get_field(name)

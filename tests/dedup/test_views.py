@@ -144,6 +144,7 @@ def test_cli_scan_json(alice, capsys):
     (pair,) = out["pairs"]
     assert (pair["a"], pair["b"]) == (a.pk, b.pk) and "names_swapped" in pair["reasons"]
     assert 0 < pair["score"] <= 1
+    assert set(out["phases"]) == {"read", "fold", "match", "store"}  # seconds of each step
     call_command("dedup", "scan", "--dry-run")
     assert "1 likely duplicate pairs" in capsys.readouterr().out
 
