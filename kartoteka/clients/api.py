@@ -6,6 +6,7 @@ Both routers are built by one factory; they differ only in the kind and the body
 
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -46,6 +47,7 @@ from kartoteka.core.errors import StaleVersion
 from kartoteka.core.permissions import Action, can, get_or_404, require, scope
 from kartoteka.core.views import actor
 from kartoteka.dedup import queries as dedup_queries
+from kartoteka.dedup import reader as dedup_reader
 from kartoteka.dedup.schemas import ClientCreatedOut, DuplicatesOut, duplicate_out
 
 NOT_FIELDS = {"phones", "emails", "tags", "custom", "owner_id", "version"}
@@ -181,6 +183,14 @@ def _fields(payload: ClientIn) -> dict[str, Any]:
     return payload.model_dump(exclude_unset=True, exclude=NOT_FIELDS)
 
 
+def _duplicates_out(found: dedup_queries.CheckResult) -> dict[str, Any]:
+    return {
+        "detail": _("This looks like a client that already exists."),
+        "duplicates": [duplicate_out(x) for x in found.visible],
+        "hidden": found.hidden,
+    }
+
+
 def _create(
     request: HttpRequest,
     kind: str,
@@ -195,11 +205,7 @@ def _create(
     emails = [e.email for e in getattr(payload, "emails", None) or []]
     found = dedup_queries.check_written(me, kind, fields, phones, emails)
     if on_duplicate == "reject" and (found.visible or found.hidden):
-        return 409, {
-            "detail": _("This looks like a client that already exists."),
-            "duplicates": [duplicate_out(x) for x in found.visible],
-            "hidden": found.hidden,
-        }
+        return 409, _duplicates_out(found)
     client = services.create_client(actor(request), kind, fields, **_write_args(payload))
     card = _reload(request, kind, client.pk, response)
     return 201, {**card, "likely_duplicates": [duplicate_out(x) for x in found.visible]}
@@ -212,14 +218,24 @@ def _update(
     payload: PersonPatch | CompanyPatch,
     if_match: str | None,
     response: HttpResponse,
-) -> dict[str, Any]:
+    on_duplicate: str | None = None,
+) -> Any:
     client = get_or_404(actor(request), Action.EDIT, Client.objects.filter(kind=kind), pk=pk)
     expected = expected_version(if_match, payload.version)
     if expected != client.version:
         raise StaleVersion(client.version)
     fields = {**_fields(payload), **_owner(request, payload, client.owner_id)}
-    services.update_client(actor(request), client, expected, fields, **_write_args(payload))
-    return _reload(request, kind, pk, response)
+    me = actor(request)
+    with transaction.atomic():
+        services.update_client(me, client, expected, fields, **_write_args(payload))
+        # The stored record after the change, as the edit form checks it.
+        stored = dedup_reader.records_for([pk])[0]
+        found = dedup_queries.check(me, stored, exclude=pk)
+        if on_duplicate == "reject" and (found.visible or found.hidden):
+            transaction.set_rollback(True)
+            return 409, _duplicates_out(found)
+    card = _reload(request, kind, pk, response)
+    return 200, {**card, "likely_duplicates": [duplicate_out(x) for x in found.visible]}
 
 
 def _delete(request: HttpRequest, kind: str, pk: int, if_match: str | None) -> tuple[int, None]:
@@ -327,10 +343,12 @@ def build_router(kind: str, body: type[ClientIn], patch: type[ClientIn]) -> Rout
 
     @router.patch(
         "/{pk}",
-        response={200: ClientOut, 412: StaleOut, 428: Message, **ERRORS},
+        response={200: ClientCreatedOut, 409: DuplicatesOut, 412: StaleOut, 428: Message, **ERRORS},
         operation_id=op + "update",
         summary=f"Change a {kind}",
-        description="Needs If-Match or `version`: 428 without, 412 when stale.",
+        description="Needs If-Match or `version`: 428 without, 412 when stale. The answer "
+        "names likely duplicates of the changed record; `?on_duplicate=reject` refuses the "
+        "change when there are any (409 naming them, nothing saved).",
     )
     def update(
         request: HttpRequest,
@@ -338,8 +356,9 @@ def build_router(kind: str, body: type[ClientIn], patch: type[ClientIn]) -> Rout
         payload: patch,  # type: ignore[valid-type]
         response: HttpResponse,
         if_match: str | None = IF_MATCH,
-    ) -> dict[str, Any]:
-        return _update(request, kind, pk, payload, if_match, response)
+        on_duplicate: Literal["warn", "reject"] = "warn",
+    ) -> Any:
+        return _update(request, kind, pk, payload, if_match, response, on_duplicate)
 
     @router.delete(
         "/{pk}",

@@ -132,6 +132,7 @@ def load(
     finally:
         gc.enable()
     analyze(_tables())
+    dedup_keys.analyze()  # the duplicate check reads the key table right after a load
     done.seconds = time.monotonic() - started
     return done
 

@@ -29,6 +29,7 @@ from kartoteka.clients.bulk import analyze, bulk_mode, table
 from kartoteka.clients.models import Client, ClientEvent, Email, Employment, Phone
 from kartoteka.core import audit, permissions
 from kartoteka.core.permissions import Action, Denied, Scope
+from kartoteka.dedup import keys as dedup_keys
 from kartoteka.transfer import readers, rows
 from kartoteka.transfer.fields import CLIENT_KIND
 from kartoteka.transfer.load_clients import ClientLoader
@@ -187,6 +188,7 @@ class Run:
             loader.finish()
         elif self.outcome.created >= ANALYZE_FROM:
             analyze(tables)  # searches right after a big import must not be planned on old figures
+            dedup_keys.analyze()  # and neither must the duplicate check
 
     def _finish(self) -> None:
         ImportJob.objects.filter(pk=self.job.pk).update(

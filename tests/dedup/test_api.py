@@ -41,6 +41,37 @@ def test_reject_without_duplicates_creates(alice, ivan):
     assert Api(alice).post("/persons?on_duplicate=reject", body).status_code == 201
 
 
+def test_edit_names_likely_duplicates_of_the_changed_record(alice, ivan):
+    other = person(alice, "Ryabov", "Ivan")
+    body = {"version": other.version, "phones": [{"number": "+7 (916) 123 45 67"}]}
+    answer = Api(alice).patch(f"/persons/{other.pk}", body)
+    assert answer.status_code == 200
+    assert [d["id"] for d in answer.json()["likely_duplicates"]] == [ivan.pk]
+
+
+def test_edit_with_reject_answers_409_and_saves_nothing(alice, ivan):
+    other = person(alice, "Петров", "Пётр")
+    before = snapshot(other)
+    body = {
+        "version": other.version,
+        "last_name": "Рябов",
+        "first_name": "Иван",
+        "phones": [{"number": "8 916 1234567"}],
+    }
+    answer = Api(alice).patch(f"/persons/{other.pk}?on_duplicate=reject", body)
+    assert answer.status_code == 409
+    assert [d["id"] for d in answer.json()["duplicates"]] == [ivan.pk]
+    assert snapshot(Client.objects.get(pk=other.pk)) == before
+
+
+def test_edit_with_reject_and_no_duplicates_saves(alice, ivan):
+    other = person(alice, "Петров", "Пётр")
+    body = {"version": other.version, "first_name": "Павел"}
+    answer = Api(alice).patch(f"/persons/{other.pk}?on_duplicate=reject", body)
+    assert answer.status_code == 200 and answer.json()["likely_duplicates"] == []
+    assert Client.objects.get(pk=other.pk).first_name == "Павел"
+
+
 def test_a_colleagues_duplicate_is_counted_not_named(carol, ivan):
     answer = Api(carol).post("/persons?on_duplicate=reject", BODY)
     assert answer.status_code == 409
