@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from kartoteka.api import api
+from kartoteka.callcenter.urls import webhook_urls
 
 urlpatterns = [
     path("", include("kartoteka.core.urls")),
@@ -10,5 +11,7 @@ urlpatterns = [
     path("", include("kartoteka.transfer.urls")),
     path("tasks/", include("kartoteka.planner.urls")),
     path("duplicates/", include("kartoteka.dedup.urls")),
+    path("calls/", include("kartoteka.callcenter.urls")),
+    path("telephony/", include(webhook_urls)),
     path("api/v1/", api.urls),
 ]
