@@ -137,6 +137,14 @@ def list_calls(request: HttpRequest, filters: Query[CallQuery]) -> dict[str, Any
     return {"items": [call_out(c) for c in page.rows], "next_cursor": page.next_cursor}
 
 
+@calls_router.post(
+    "/dial", response={200: DialOut, **ERRORS}, summary="Click-to-call from your extension"
+)
+def dial(request: HttpRequest, payload: DialIn) -> dict[str, Any]:
+    me = actor(request)
+    return {"number": api_call(lambda: services.click_to_call(me, payload.number), _loc)}
+
+
 @calls_router.get("/{call_id}", response={200: CallOut, **ERRORS}, summary="Read a call")
 def read_call(request: HttpRequest, call_id: int, response: HttpResponse) -> dict[str, Any]:
     call = queries.card(actor(request), call_id)
@@ -183,14 +191,6 @@ def patch_call(
     saved = queries.card(me, saved.pk)
     response["ETag"] = f'"{saved.version}"'
     return call_out(saved)
-
-
-@calls_router.post(
-    "/dial", response={200: DialOut, **ERRORS}, summary="Click-to-call from your extension"
-)
-def dial(request: HttpRequest, payload: DialIn) -> dict[str, Any]:
-    me = actor(request)
-    return {"number": api_call(lambda: services.click_to_call(me, payload.number), _loc)}
 
 
 # --- the operator's own status ----------------------------------------------------------------

@@ -63,6 +63,7 @@ def console(request: HttpRequest) -> HttpResponse:
         "current": current,
         "recent": recent,
         "dial_form": DialForm(),
+        **(_card_context(request, current) if current else {}),
     }
     return render(request, "callcenter/console.html", context)
 
