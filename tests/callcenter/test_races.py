@@ -30,7 +30,7 @@ def _together(*events) -> list[BaseException]:  # type: ignore[no-untyped-def]
         try:
             barrier.wait()
             services.handle_event(e)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
