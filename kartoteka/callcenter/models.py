@@ -117,8 +117,10 @@ class Operator(models.Model):
             )
         ]
 
+    # Not a kind of the role matrix: who sees an operator follows the "call" scope (see
+    # queries.visible_operators), and rows of the "call" kind are calls only.
     owner_paths = ("user",)
-    permission_kind = "call"
+    permission_kind = "operator"
 
     def __str__(self) -> str:
         return f"{self.extension} {self.user}"

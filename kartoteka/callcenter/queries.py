@@ -80,7 +80,7 @@ def board(user: AnyUser, now: dt.datetime | None = None) -> Board:
     """Operators the user may see with their status and time in it; calls waiting per queue."""
     now = now or timezone.now()
     operators = list(
-        permissions.scope(user, Action.VIEW, Operator.objects.all())
+        visible_operators(user)
         .select_related("user", "break_reason", "call")
         .order_by("extension")[:500]
     )
@@ -108,6 +108,24 @@ def board(user: AnyUser, now: dt.datetime | None = None) -> Board:
         for row in waiting
     ]
     return Board(operators=operators, queues=queues, now=now)
+
+
+def visible_operators(user: AnyUser) -> QuerySet[Operator]:
+    """Operators whose calls the user may see: all, the user's teams', or the user alone."""
+    level = permissions.scope_of(user, "call", Action.VIEW)
+    rows = Operator.objects.all()
+    if level is permissions.Scope.ALL:
+        return rows
+    who = permissions.rights(user)
+    if level is permissions.Scope.TEAM:
+        return rows.filter(user_id__in=sorted(who.team_ids))
+    return rows.filter(user_id=who.user_id) if who.user_id else rows.none()
+
+
+def rung(user_id: int) -> Q:
+    """The call ringing (or talking to) the user's extension right now: in ring-all several
+    operators are rung and each needs the screen pop, whoever the call ends up with."""
+    return Q(pk__in=Operator.objects.filter(user_id=user_id, call__isnull=False).values("call_id"))
 
 
 def visible_waiting(user: AnyUser) -> QuerySet[Call]:

@@ -99,8 +99,16 @@ def status_payload(operator: Operator) -> dict[str, object]:
 
 
 def may_set(actor: User, operator: Operator) -> bool:
-    """The operator himself, or a supervisor whose role may edit the operator's calls."""
-    return operator.user_id == actor.pk or permissions.can(actor, Action.EDIT, operator)
+    """The operator himself, or a supervisor whose role may edit the calls of the operator's
+    team (or everyone's)."""
+    if operator.user_id == actor.pk:
+        return True
+    level = permissions.scope_of(actor, "call", Action.EDIT)
+    if level is permissions.Scope.ALL:
+        return True
+    return (
+        level is permissions.Scope.TEAM and operator.user_id in permissions.rights(actor).team_ids
+    )
 
 
 def set_status(

@@ -204,3 +204,28 @@ def test_dial_button_on_the_client_card(client, olga, ivan, settings, monkeypatc
     assert placed == [("101", "+79161234567")]
     evil = client.post("/calls/dial/", {"number": "+79161234567", "next": "//evil.example"})
     assert evil["Location"] == "/calls/console/"
+
+
+def test_ring_all_pops_for_every_operator_rung(
+    client, olga, oleg, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.handle_event(event("ringing", "all", extension="101"))
+        services.handle_event(event("ringing", "all", extension="102"))
+    call = Call.objects.get()
+    assert call.user == oleg.user  # the last one rung, for now
+    client.force_login(olga.user)
+    assert client.get(f"/calls/{call.pk}/pop/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        services.handle_event(event("answered", "all", extension="102", seconds=2))
+    olga.refresh_from_db()
+    assert olga.status == "available"
+    assert client.get(f"/calls/{call.pk}/pop/").status_code == 404  # oleg's call now
+
+
+def test_a_head_sets_a_team_operators_status_but_not_others(client, helen, olga, carol):
+    from kartoteka.callcenter.statuses import may_set
+    from tests.callcenter.conftest import make_operator
+
+    otto = make_operator("otto", "301")
+    assert may_set(helen, olga) and not may_set(helen, otto) and not may_set(carol, olga)
