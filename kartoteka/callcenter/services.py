@@ -72,11 +72,11 @@ def handle_event(event: Event) -> None:
         except IntegrityError:
             # Two deliveries raced: either the ledger already has this event (done), or another
             # event created the same call first (try again: the call is there now).
-            seen = ProcessedEvent.objects.filter(provider=event.provider, event_id=event.event_id)
-            if seen.exists() or attempt == ATTEMPTS - 1:
-                if not seen.exists():
-                    raise
+            key = {"provider": event.provider[:20], "event_id": event.event_id[:200]}
+            if ProcessedEvent.objects.filter(**key).exists():
                 return
+            if attempt == ATTEMPTS - 1:
+                raise
 
 
 def _claim(event: Event) -> bool:
