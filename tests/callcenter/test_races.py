@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from kartoteka.callcenter import services
@@ -13,7 +14,8 @@ from kartoteka.callcenter.models import Call, ProcessedEvent
 from tests.callcenter.conftest import event
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # available_apps: the flush after the test leaves the seeded rows as other tests expect.
+    pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="SQLite serializes writers; nothing races"
     ),
