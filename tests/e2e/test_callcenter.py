@@ -95,9 +95,7 @@ def test_screen_pop_to_timeline(page, user, live_server, settings):  # type: ign
     assert interaction.result == "Заказ оформлен" and interaction.kind == "call"
     page.goto(f"/clients/{ivan.pk}/")
     expect(page.locator("#timeline")).to_contain_text("Оформил заказ, доставка в пятницу")
-    assert page.errors.exceptions == page.errors.csp == page.errors.console == [], (
-        page.errors.all()
-    )
+    assert page.errors.exceptions == page.errors.csp == page.errors.console == [], page.errors.all()
 
 
 def test_unknown_caller_offers_a_new_client(page, user, live_server, settings):  # type: ignore[no-untyped-def]
