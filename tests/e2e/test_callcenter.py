@@ -66,7 +66,7 @@ def test_screen_pop_to_timeline(page, user, live_server, settings):  # type: ign
 
     settings.TELEPHONY_CONFIG = {**settings.TELEPHONY_CONFIG, "secret": SECRET}
     Operator.objects.create(user=user, extension="101", status="available", since=timezone.now())
-    Disposition.objects.create(name="Заказ оформлен")
+    Disposition.objects.get_or_create(name="Заказ оформлен")
     ivan = services.create_client(
         user,
         "person",
