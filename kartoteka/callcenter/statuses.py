@@ -84,9 +84,11 @@ def transition(
 
 
 def _sync_later(operator_id: int) -> None:
+    from kartoteka.callcenter.providers import keeps_state
     from kartoteka.callcenter.tasks import sync_operator_state
 
-    sync_operator_state.enqueue(operator_id)
+    if keeps_state():
+        sync_operator_state.enqueue(operator_id)
 
 
 def status_payload(operator: Operator) -> dict[str, object]:
