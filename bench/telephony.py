@@ -51,7 +51,8 @@ def _env(url: str, redis_url: str) -> dict[str, str]:
         "TELEPHONY_WEBHOOK_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
         # Under ASGI every request may run in a thread of its own: persistent connections
-        # would pile up past max_connections (100), so each request opens and closes one.
+        # would pile up past max_connections (100), so each request opens and closes one
+        # (the webhook's own threads keep theirs: callcenter/providers/webhook/asgi.py).
         "DATABASE_CONN_MAX_AGE": "0",
         "DJANGO_SETTINGS_MODULE": "kartoteka.settings",
     }
