@@ -67,6 +67,7 @@ bench: install assets
 	$(BIN)/python -m bench.kanban $(KANBAN_BENCH_ARGS)
 	$(BIN)/python -m bench.forecast $(FORECAST_BENCH_ARGS)
 	$(BIN)/python -m bench.planner $(PLANNER_BENCH_ARGS)
+	$(BIN)/python -m bench.telephony $(TELEPHONY_BENCH_ARGS)
 	$(BIN)/pip install --quiet --no-deps -r requirements-bench.lock
 	$(BIN)/python -m bench.dedup $(DEDUP_BENCH_ARGS)
 	$(BIN)/python -m bench.dedup_db $(DEDUP_DB_BENCH_ARGS)

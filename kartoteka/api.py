@@ -264,6 +264,10 @@ def _register_routers() -> None:
 
     api.add_router("/segments", segments_router)
     api.add_router("/analytics", analytics_router)
+    from kartoteka.callcenter.api import calls_router, operators_router
+
+    api.add_router("/calls", calls_router)
+    api.add_router("/operators", operators_router)
 
 
 _register_routers()

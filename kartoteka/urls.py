@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from kartoteka.api import api
+from kartoteka.callcenter.urls import webhook_urls
 
 urlpatterns = [
     path("", include("kartoteka.core.urls")),
@@ -12,5 +13,7 @@ urlpatterns = [
     path("duplicates/", include("kartoteka.dedup.urls")),
     path("segments/", include("kartoteka.segments.urls")),
     path("analytics/", include("kartoteka.segments.analytics_urls")),
+    path("calls/", include("kartoteka.callcenter.urls")),
+    path("telephony/", include(webhook_urls)),
     path("api/v1/", api.urls),
 ]

@@ -39,9 +39,9 @@ from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor
 
 
-def _contact_initial(client: Client | None) -> tuple[list[dict], list[dict]]:
-    if client is None:
-        return [], []
+def _contact_initial(client: Client | None, phone: str = "") -> tuple[list[dict], list[dict]]:
+    if client is None:  # a new client; the screen pop of an unknown caller gives the number
+        return ([{"number": phone[:40]}] if phone.strip() else []), []
     phones = [{"number": p.raw or p.e164, "kind": p.kind} for p in client.phones.all()]
     emails = [{"email": e.email, "kind": e.kind} for e in client.emails.all()]
     return phones, emails
@@ -73,7 +73,7 @@ def _map_contact_errors(
 
 
 def _edit(request: HttpRequest, kind: str, client: Client | None) -> HttpResponse:
-    initial_phones, initial_emails = _contact_initial(client)
+    initial_phones, initial_emails = _contact_initial(client, request.GET.get("phone", ""))
     data = request.POST if request.method == "POST" else None
     form = ClientForm(
         data,

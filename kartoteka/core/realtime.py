@@ -58,11 +58,23 @@ def publish_many(items: Iterable[Item]) -> None:
         transaction.on_commit(lambda: _send(batch))
 
 
-def _send(batch: list[Item]) -> None:
-    if settings.REDIS_URL:
+_clients: dict[str, Any] = {}
+
+
+def _redis(url: str) -> Any:
+    """One client (and its connection pool) per process: a new client per publish would open
+    a new TCP connection every time, a few milliseconds of every webhook event."""
+    client = _clients.get(url)
+    if client is None:
         import redis
 
-        client = redis.Redis.from_url(settings.REDIS_URL)
+        client = _clients[url] = redis.Redis.from_url(url)
+    return client
+
+
+def _send(batch: list[Item]) -> None:
+    if settings.REDIS_URL:
+        client = _redis(settings.REDIS_URL)
         with client.pipeline(transaction=False) as pipe:
             for user_id, event, data in batch:
                 pipe.publish(CHANNEL.format(user_id), json.dumps({"event": event, "data": data}))

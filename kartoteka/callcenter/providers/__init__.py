@@ -22,3 +22,10 @@ def active() -> Provider | None:
     """The provider this installation is wired to (TELEPHONY_PROVIDER), or None."""
     code = settings.TELEPHONY_PROVIDER
     return load(code)(settings.TELEPHONY_CONFIG) if code else None
+
+
+def keeps_state() -> bool:
+    """Whether the active provider can be told operators' states (overrides set_state): when
+    it cannot, there is no job to queue (a job row written and committed per call event)."""
+    code = settings.TELEPHONY_PROVIDER
+    return bool(code) and load(code).set_state is not Provider.set_state

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from kartoteka.callcenter import tasks as callcenter_tasks
 from kartoteka.clients import tasks as client_tasks
 from kartoteka.dedup import tasks as dedup_tasks
 from kartoteka.planner import tasks as planner_tasks
@@ -32,7 +33,10 @@ JOBS: dict[str, tuple[Any, dt.timedelta]] = {
     "analytics": (segment_tasks.recompute_classes, dt.timedelta(days=1)),
 }
 # Checked on every tick of --loop: callables that enqueue work when there is some.
-TICKS: list[Callable[[], Any]] = [planner_tasks.enqueue_reminders_if_due]
+TICKS: list[Callable[[], Any]] = [
+    planner_tasks.enqueue_reminders_if_due,
+    callcenter_tasks.expire_after_call_work_if_due,
+]
 
 
 def due(task: Any, period: dt.timedelta, now: dt.datetime) -> bool:

@@ -1,0 +1,398 @@
+"""Every write of the contact centre. Providers hand their events to `handle_event`; pages and
+the API call the rest.
+
+THE SINK CONTRACT: `handle_event(event)` is idempotent on (provider, event_id) through the
+ProcessedEvent ledger, tolerates events out of order (an ENDED before its ANSWERED, an ANSWERED
+for a call never seen ringing creates it) and records what it can about unknown operators and
+queues instead of raising.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kartoteka.accounts.models import User
+from kartoteka.callcenter import callbacks, lookup, statuses, timeline
+from kartoteka.callcenter.models import (
+    BreakReason,
+    Call,
+    Disposition,
+    Operator,
+    ProcessedEvent,
+    Queue,
+)
+from kartoteka.callcenter.providers import active
+from kartoteka.callcenter.providers.base import (
+    CallEvent,
+    CallEventKind,
+    Event,
+    OperatorEvent,
+    OperatorState,
+    ProviderError,
+    Unsupported,
+)
+from kartoteka.callcenter.statuses import Source, Status, set_status
+from kartoteka.clients.models import Client
+from kartoteka.clients.queries import visible_clients
+from kartoteka.core import audit, permissions, realtime
+from kartoteka.core.errors import StaleVersion
+from kartoteka.core.permissions import Action, Denied
+
+__all__ = ["click_to_call", "handle_event", "save_call_card", "set_status"]
+
+log = logging.getLogger(__name__)
+Kind = CallEventKind
+FINAL = (Call.Status.ENDED, Call.Status.MISSED, Call.Status.ABANDONED, Call.Status.UNANSWERED)
+ATTEMPTS = 3
+
+
+# --- events from the PBX ----------------------------------------------------------------------
+
+
+def handle_event(event: Event) -> None:
+    """Apply one normalized event once; a repeat (same provider and event_id) changes nothing."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                if not _claim(event):
+                    return
+                if isinstance(event, CallEvent):
+                    _apply_call(event)
+                else:
+                    _apply_operator(event)
+            return
+        except IntegrityError:
+            # Two deliveries raced: either the ledger already has this event (done), or another
+            # event created the same call first (try again: the call is there now).
+            key = {"provider": event.provider[:20], "event_id": event.event_id[:200]}
+            if ProcessedEvent.objects.filter(**key).exists():
+                return
+            if attempt == ATTEMPTS - 1:
+                raise
+
+
+def _claim(event: Event) -> bool:
+    """Write the event's ledger row; a redelivery fails on the unique key (IntegrityError),
+    which handle_event reads as "done already" — no read before every write."""
+    key = {"provider": event.provider[:20], "event_id": event.event_id[:200]}
+    kind = event.kind if isinstance(event, CallEvent) else f"operator.{event.state}"
+    ProcessedEvent.objects.create(
+        **key,
+        call_ref=event.call_id[:150] if isinstance(event, CallEvent) else "",
+        kind=str(kind)[:20],
+        at=event.at,
+    )
+    return True
+
+
+def _operator(extension: str) -> Operator | None:
+    if not extension:
+        return None
+    return Operator.objects.select_for_update().filter(extension=extension[:40]).first()
+
+
+def _locked_call(event: CallEvent) -> tuple[Call, bool]:
+    """The event's call, locked; created (in a savepoint) when this is its first event."""
+    rows = Call.objects.select_for_update()
+    key = {"provider": event.provider[:20], "call_id": event.call_id[:150]}
+    call = rows.filter(**key).first()
+    if call is not None:
+        return call, False
+    call = Call(**key, direction=str(event.direction), started_at=event.at)
+    _fill(call, event)
+    try:
+        with transaction.atomic():
+            call.save()
+    except IntegrityError:
+        return rows.get(**key), False
+    return call, True
+
+
+def _fill(call: Call, event: CallEvent) -> None:
+    """Facts every event may carry: numbers, queue, IVR answers, an earlier start."""
+    if event.caller and not call.caller:
+        call.caller, call.caller_e164 = event.caller[:80], lookup.e164(event.caller)
+    if event.callee and not call.callee:
+        call.callee, call.callee_e164 = event.callee[:80], lookup.e164(event.callee)
+    if event.queue:
+        call.queue = event.queue[:80]
+    if event.ivr:
+        call.ivr = {**call.ivr, **{str(k)[:60]: str(v)[:200] for k, v in event.ivr.items()}}
+    if event.at < call.started_at:
+        call.started_at = event.at
+    if call.client_id is None and call.number_e164:
+        found = lookup.client_ids(call.number_e164)
+        if len(found) == 1:
+            call.client_id = found[0]
+
+
+def _apply_call(event: CallEvent) -> None:
+    call, created = _locked_call(event)
+    if not created:
+        _fill(call, event)
+    operator = _operator(event.extension)
+    if event.extension and operator is None:
+        log.info("call %s: no operator has extension %s", call.call_id, event.extension)
+    if operator is not None and event.kind in (Kind.RINGING, Kind.ANSWERED):
+        call.operator, call.user_id, call.extension = operator, operator.user_id, operator.extension
+    elif event.extension and not call.extension:
+        call.extension = event.extension[:40]
+    handler = {
+        Kind.RINGING: _ringing,
+        Kind.QUEUED: _queued,
+        Kind.ANSWERED: _answered,
+        Kind.ENDED: _ended,
+        Kind.ABANDONED: _abandoned,
+        Kind.RECORDING: _recording,
+    }[event.kind]
+    if created and call.direction == Call.Direction.OUTBOUND:
+        callbacks.called_back(call, call.started_at)
+    was_final = call.status in FINAL
+    handler(call, event, operator)
+    call.version += 1
+    call.save()
+    if call.status in FINAL:
+        if not was_final or event.kind == Kind.ANSWERED:
+            timeline.sync(call)
+        _after_final(call, event)
+
+
+def _ringing(call: Call, event: CallEvent, operator: Operator | None) -> None:
+    if operator is None or call.status in FINAL or call.answered_at:
+        return
+    if call.direction == Call.Direction.INBOUND and operator.status == Status.AVAILABLE:
+        statuses.transition(operator, Status.RINGING, event.at, Source.CALL, call=call)
+    _pop(operator.user_id, call, "ringing")
+
+
+def _queued(call: Call, event: CallEvent, operator: Operator | None) -> None:
+    if call.status == Call.Status.RINGING:
+        call.status = Call.Status.QUEUED
+
+
+def _answered(call: Call, event: CallEvent, operator: Operator | None) -> None:
+    if call.answered_at is None or event.at < call.answered_at:
+        call.answered_at = event.at
+    if call.status in FINAL:
+        # The end came first: the call was answered after all, so it is not a lost one.
+        if call.status != Call.Status.ENDED:
+            call.status = Call.Status.ENDED
+            callbacks.withdraw(call)
+        return
+    call.status = Call.Status.ANSWERED
+    _release_ringing(call, event.at, keep=operator)
+    if operator is not None:
+        statuses.transition(operator, Status.ON_CALL, event.at, Source.CALL, call=call)
+        _pop(operator.user_id, call, "answered")
+
+
+def _end(call: Call, at: dt.datetime, lost: Call.Status) -> None:
+    if call.ended_at is None or at > call.ended_at:
+        call.ended_at = at
+    if call.answered_at is not None:
+        call.status = Call.Status.ENDED
+    elif call.direction == Call.Direction.OUTBOUND:
+        call.status = Call.Status.UNANSWERED
+    elif call.status != Call.Status.ABANDONED:
+        call.status = lost
+
+
+def _ended(call: Call, event: CallEvent, operator: Operator | None) -> None:
+    _end(call, event.at, Call.Status.MISSED)
+    call.end_reason = event.reason[:100] or call.end_reason
+
+
+def _abandoned(call: Call, event: CallEvent, operator: Operator | None) -> None:
+    _end(call, event.at, Call.Status.ABANDONED)
+    call.end_reason = event.reason[:100] or call.end_reason
+
+
+def _recording(call: Call, event: CallEvent, operator: Operator | None) -> None:
+    if event.recording_url.startswith(("https://", "http://")):
+        call.recording_url = event.recording_url[:500]
+
+
+def _release_ringing(call: Call, at: dt.datetime, keep: Operator | None = None) -> None:
+    """Operators this call rang (ring-all) and did not take go back to available."""
+    ringing = Operator.objects.select_for_update().filter(call=call, status=Status.RINGING)
+    if keep is not None:
+        ringing = ringing.exclude(pk=keep.pk)
+    for other in ringing:
+        statuses.transition(other, Status.AVAILABLE, at, Source.CALL)
+
+
+def _after_final(call: Call, event: CallEvent) -> None:
+    if event.kind not in (Kind.ENDED, Kind.ABANDONED):
+        return
+    at = call.ended_at or event.at
+    _release_ringing(call, at)
+    for busy in Operator.objects.select_for_update().filter(call=call, status=Status.ON_CALL):
+        statuses.transition(busy, Status.AFTER_CALL, at, Source.CALL, call=call)
+        if busy.acw_seconds == 0:
+            statuses.transition(busy, Status.AVAILABLE, at, Source.TIMER)
+    if call.user_id:
+        _pop(call.user_id, call, "ended")
+    if call.status in Call.LOST:
+        callbacks.schedule(call)
+
+
+def _pop(user_id: int, call: Call, stage: str) -> None:
+    """The screen pop: the call's card for the operator's open console, live."""
+    realtime.publish(
+        user_id,
+        "call",
+        {
+            "call": call.pk,
+            "stage": stage,
+            "number": call.number,
+            "pop": reverse("callcenter:pop", args=[call.pk]),
+        },
+    )
+
+
+# --- what the PBX says of operators -----------------------------------------------------------
+
+
+def _apply_operator(event: OperatorEvent) -> None:
+    operator = _operator(event.extension)
+    if operator is None:
+        log.info("operator event for unknown extension %s", event.extension)
+        return
+    current = operator.status
+    if event.state == OperatorState.AVAILABLE:
+        if current in (Status.BREAK, Status.OFFLINE, Status.AFTER_CALL):
+            statuses.transition(operator, Status.AVAILABLE, event.at, Source.PBX)
+    elif event.state == OperatorState.PAUSED:
+        if current in (Status.AVAILABLE, Status.OFFLINE):
+            reason = BreakReason.objects.filter(name=event.reason[:100]).first()
+            statuses.transition(
+                operator,
+                Status.BREAK,
+                event.at,
+                Source.PBX,
+                break_reason=reason,
+                reason=event.reason,
+            )
+    elif current not in (Status.RINGING, Status.ON_CALL):
+        statuses.transition(operator, Status.OFFLINE, event.at, Source.PBX, reason=event.reason)
+
+
+# --- the call card ----------------------------------------------------------------------------
+
+CARD_FIELDS = ("disposition", "summary", "client")
+MAX_SUMMARY = 10_000
+
+
+def save_call_card(
+    actor: User, call: Call, expected_version: int | None, fields: dict[str, Any]
+) -> Call:
+    """The operator's result and summary (and the client, when the number matched several);
+    the call's entry on the client's timeline follows."""
+    errors: dict[str, list[str]] = {
+        name: [_("This field cannot be set.")] for name in fields if name not in CARD_FIELDS
+    }
+    disposition = fields.get("disposition")
+    if disposition is not None and not disposition.is_active:
+        errors["disposition"] = [_("This result is no longer in use.")]
+    summary = fields.get("summary")
+    if summary is not None and len(summary) > MAX_SUMMARY:
+        errors["summary"] = [_("At most %(n)d characters.") % {"n": MAX_SUMMARY}]
+    client = fields.get("client")
+    if client is not None and not visible_clients(actor).filter(pk=client.pk).exists():
+        errors["client"] = [_("There is no such client.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        row = Call.objects.select_for_update().get(pk=call.pk)
+        if not permissions.can(actor, Action.EDIT, row):
+            raise Denied(Action.EDIT)
+        if expected_version is not None and row.version != expected_version:
+            raise StaleVersion(row.version)
+        if "disposition" in fields:
+            row.disposition = disposition
+        if summary is not None:
+            row.summary = summary.strip()
+        if "client" in fields and client is not None:
+            row.client = client
+        row.version += 1
+        row.save()
+        if row.status in FINAL:
+            timeline.sync(row)
+    return row
+
+
+# --- click-to-call ----------------------------------------------------------------------------
+
+
+def click_to_call(actor: User, number: str) -> str:
+    """Ring the actor's extension, then dial `number` through the active provider."""
+    operator = Operator.objects.filter(user=actor).first()
+    if operator is None:
+        raise ValidationError({"number": [_("You have no extension: ask an administrator.")]})
+    e164 = lookup.e164(number)
+    if not e164:
+        raise ValidationError(
+            {"number": [_("%(value)s is not a valid phone number.") % {"value": number[:40]}]}
+        )
+    provider = active()
+    if provider is None:
+        raise ValidationError({"number": [_("No telephony is connected.")]})
+    try:
+        provider.originate(operator.extension, e164)
+    except Unsupported:
+        raise ValidationError(
+            {"number": [_("This telephony cannot place calls from Kartoteka.")]}
+        ) from None
+    except ProviderError as exc:
+        raise ValidationError(
+            {"number": [_("The PBX did not place the call: %(error)s") % {"error": exc}]}
+        ) from None
+    return e164
+
+
+def clients_for_pop(call: Call, viewer: User) -> list[lookup.Match]:
+    return lookup.matches(call.number_e164, viewer)
+
+
+def link_client(actor: User, call: Call, client: Client) -> Call:
+    return save_call_card(actor, call, None, {"client": client})
+
+
+# --- settings (administrators) ----------------------------------------------------------------
+
+
+def add_setting(actor: User, form: Any) -> Any:
+    """Save a validated settings form (a result, a break reason, an operator, a queue)."""
+    permissions.require(actor, Action.CONFIGURE)
+    with transaction.atomic():
+        row = form.save(commit=False)
+        if isinstance(row, Operator) and row.since is None:
+            row.since = timezone.now()
+        row.save()
+        audit.record(actor, "configure", kind=str(row._meta.model_name), target_id=row.pk)
+    return row
+
+
+def toggle_setting(actor: User, row: Disposition | BreakReason) -> None:
+    """Take a result or break reason out of use (calls keep it), or back into use."""
+    permissions.require(actor, Action.CONFIGURE)
+    with transaction.atomic():
+        type(row).objects.filter(pk=row.pk).update(is_active=not row.is_active)
+        audit.record(actor, "configure", kind=str(row._meta.model_name), target_id=row.pk)
+
+
+def remove_setting(actor: User, row: Queue) -> None:
+    permissions.require(actor, Action.CONFIGURE)
+    with transaction.atomic():
+        row.delete()
+        audit.record(
+            actor, "configure", kind=str(row._meta.model_name), target_id="", removed=str(row)
+        )
