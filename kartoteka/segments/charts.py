@@ -23,7 +23,7 @@ from kartoteka.segments.dashboards import (
     Chart,
     Filters,
     Series,
-    extra,
+    dashboard_tally,
     heat,
     in_period,
     month_label,
@@ -60,7 +60,7 @@ def leads_and_deals(user: AnyUser, filters: Filters) -> Chart:
     """New leads (clients created), deals opened, won and lost, per month."""
     leads = _per_month(tally(user, filters, "leads"), filters, 0)
     deals: dict[str, int] = defaultdict(int)
-    for _owner, key, _n, _revenue, count in extra(user, filters, "deals", "deal"):
+    for _owner, key, _n, _revenue, count in dashboard_tally(user, filters, "deals", "deal"):
         if in_period(key, filters):
             deals[key] += count
     months = filters.months
@@ -281,7 +281,7 @@ def movements(user: AnyUser, filters: Filters) -> Chart:
     """Moves between contact-cycle stages in the period (rows: from, columns: to), from the
     per-owner monthly cells the recompute job writes (`dashboard_tallies`)."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    for _owner, key, _n, _money, count in extra(user, filters, "moves"):
+    for _owner, key, _n, _money, count in dashboard_tally(user, filters, "moves"):
         month, _sep, move = key.partition(":")
         old, _sep, new = move.partition(":")
         if in_period(month, filters):
@@ -320,7 +320,7 @@ def sources(user: AnyUser, filters: Filters) -> Chart:
     """Conversion by source: of the clients from each source, the share that bought."""
     total: dict[str, int] = defaultdict(int)
     bought: dict[str, int] = defaultdict(int)
-    for _owner, key, n, _money, _count in extra(user, filters, "source"):
+    for _owner, key, n, _money, _count in dashboard_tally(user, filters, "source"):
         source, _sep, stage = key.partition(":")
         total[source] += n
         if stage in BOUGHT:
@@ -393,7 +393,9 @@ def managers(user: AnyUser, filters: Filters) -> Chart:
     for owner, key, _n, revenue, _count in tally(user, filters, "sales", per_owner=True):
         if in_period(key, filters):
             figures[owner][2] += revenue
-    for owner, key, _n, _money, count in extra(user, filters, "deals", "deal", per_owner=True):
+    for owner, key, _n, _money, count in dashboard_tally(
+        user, filters, "deals", "deal", per_owner=True
+    ):
         if in_period(key, filters) and key.endswith((":won", ":lost")):
             figures[owner][3 if key.endswith(":won") else 4] += count
     people = User.objects.in_bulk([pk for pk in figures if pk is not None])

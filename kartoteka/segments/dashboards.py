@@ -210,7 +210,7 @@ def tally(
     return cells(Tally, user, filters, chart, kind, per_owner)
 
 
-def extra(
+def dashboard_tally(
     user: AnyUser, filters: Filters, chart: str, kind: str = "client", per_owner: bool = False
 ) -> list[Any]:
     return cells(DashboardTally, user, filters, chart, kind, per_owner)
