@@ -19,13 +19,17 @@ decides a boundary.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from django.db import connection
 
 from kartoteka.activities.models import Interaction
+from kartoteka.clients.bulk import bulk_mode
 from kartoteka.clients.models import Client
+from kartoteka.core.bulk import write_rows
 from kartoteka.segments.cycle import CycleRule
 from kartoteka.segments.measures import Window, _month, _zone_param, month_index, month_of
 from kartoteka.segments.models import ClassChange, ClientClass
@@ -36,6 +40,7 @@ TMP_NEW = "tmp_seg_new"
 TMP_FINAL = "tmp_seg_final"
 TEMPORARY = (TMP_MONTHS, TMP_FIG, TMP_NEW, TMP_FINAL)
 NEW_COLUMNS = ("client_id", "abc", "xyz", "rfm", "cv", "periods")
+BULK_ROWS = 100_000  # from this many new rows of the class table its indexes are rebuilt
 # Flags of a purchase's position: before the window, inside, after it (before "as of").
 BEFORE, INSIDE, AFTER = 0, 1, 2
 
@@ -115,58 +120,84 @@ def months(window: Window, as_of: dt.datetime) -> None:
 
 
 def figures(currency: str, window: Window) -> None:
-    """`TMP_FIG`: one row per live client with a purchase in `currency` before "as of"."""
-    first_month = _month("MIN(m.first_at)")
+    """`TMP_FIG`: one row per live client with a purchase in `currency` before "as of", with
+    the client's owner (grouped first, joined with the clients after: a million rows, not the
+    purchases' months)."""
+    first_month = _month("g.first_at")
     inside = f"m.flag = {INSIDE}"
     select = f"""
-        SELECT m.client_id AS client_id,
-               SUM(CASE WHEN {inside} THEN m.rev ELSE 0 END) AS rev,
-               SUM(CASE WHEN {inside} THEN m.rev * m.rev ELSE 0 END) AS squares,
-               SUM(CASE WHEN {inside} THEN m.n ELSE 0 END) AS purchases,
-               MAX(CASE WHEN {inside} THEN m.last_at END) AS last_at,
-               MIN(m.first_at) AS first_at, {first_month} AS first_month,
-               MAX(m.last_at) AS last_ever, SUM(m.n) AS purchases_ever
-        FROM {TMP_MONTHS} m JOIN {Client._meta.db_table} c ON c.id = m.client_id
-        WHERE m.currency = %s AND c.deleted_at IS NULL
-        GROUP BY m.client_id
+        SELECT g.*, c.owner_id AS owner_id, {first_month} AS first_month
+        FROM (SELECT m.client_id AS client_id,
+                     SUM(CASE WHEN {inside} THEN m.rev ELSE 0 END) AS rev,
+                     SUM(CASE WHEN {inside} THEN m.rev * m.rev ELSE 0 END) AS squares,
+                     SUM(CASE WHEN {inside} THEN m.n ELSE 0 END) AS purchases,
+                     MAX(CASE WHEN {inside} THEN m.last_at END) AS last_at,
+                     MIN(m.first_at) AS first_at,
+                     MAX(m.last_at) AS last_ever, SUM(m.n) AS purchases_ever
+              FROM {TMP_MONTHS} m WHERE m.currency = %s GROUP BY m.client_id) g
+        JOIN {Client._meta.db_table} c ON c.id = g.client_id
+        WHERE c.deleted_at IS NULL
     """  # noqa: S608  # nosec B608
     _run(f"CREATE TEMPORARY TABLE {TMP_FIG} AS {select}", [*_zone_param(window), currency])
     _analyze(TMP_FIG)
 
 
-def buyers(window: Window) -> list[tuple[Any, ...]]:
+BUYER_COLUMNS = 6
+
+
+def buyers(window: Window) -> npt.NDArray[np.float64]:
     """(client, kopecks, squares, purchases, recency days, first month) of every client who
-    bought in the window, by client id: what the classes are computed from."""
+    bought in the window, by client id, as a 6-column array of doubles (exact: every whole
+    number here is far below 2**53): what the classes are computed from."""
     _start, end = window.bounds()
     if _pg():
-        cents = "(rev * 100)::bigint"
-        squares = "squares::float8"
-        recency = "FLOOR(EXTRACT(EPOCH FROM (%s::timestamptz - last_at)) / 86400)::bigint"
-        param: Any = end
-    else:
-        cents = "CAST(ROUND(rev * 100) AS INTEGER)"
-        squares = "squares"
-        # Whole seconds, less one when the time has a fraction (it is stored without one
-        # otherwise): ⌊(end − t) / day⌋ exactly, as Python's timedelta.days gives it.
-        recency = (
-            "(%s - CAST(strftime('%%s', last_at) AS INTEGER) - (length(last_at) > 19)) / 86400"
+        # COPY's text parsed by numpy: several times faster than a million rows of objects.
+        recency = f"FLOOR(EXTRACT(EPOCH FROM ('{end.isoformat()}'::timestamptz - last_at)) / 86400)"
+        select = (
+            f"SELECT client_id, (rev * 100)::bigint, squares::float8, purchases, "  # noqa: S608  # nosec B608
+            f"{recency}::bigint, first_month FROM {TMP_FIG} WHERE purchases > 0 "
+            f"ORDER BY client_id"
         )
-        param = int(end.timestamp())
-    return _fetch(
-        f"SELECT client_id, {cents}, {squares}, purchases, {recency}, first_month "  # noqa: S608  # nosec B608
-        f"FROM {TMP_FIG} WHERE purchases > 0 ORDER BY client_id",
-        [param],
+        connection.ensure_connection()
+        with connection.connection.cursor() as raw, raw.copy(f"COPY ({select}) TO STDOUT") as copy:
+            text = b"".join(bytes(chunk) for chunk in copy)
+        return np.fromstring(text, sep=" ").reshape(-1, BUYER_COLUMNS)
+    # Whole seconds, less one when the time has a fraction (it is stored without one
+    # otherwise): ⌊(end − t) / day⌋ exactly, as Python's timedelta.days gives it.
+    recency = "(%s - CAST(strftime('%%s', last_at) AS INTEGER) - (length(last_at) > 19)) / 86400"
+    rows = _fetch(
+        f"SELECT client_id, CAST(ROUND(rev * 100) AS INTEGER), squares, purchases, {recency}, "  # noqa: S608  # nosec B608
+        f"first_month FROM {TMP_FIG} WHERE purchases > 0 ORDER BY client_id",
+        [int(end.timestamp())],
     )
+    return np.array(rows, dtype=np.float64).reshape(-1, BUYER_COLUMNS)
 
 
-def create_new() -> None:
-    """`TMP_NEW`: the ABC, XYZ and RFM classes the caller computed, written with `write_rows`."""
+def write_new(rows: Iterable[tuple[Any, ...]]) -> None:
+    """`TMP_NEW`: the ABC, XYZ and RFM classes the caller computed, (client, abc, xyz, rfm, cv
+    or None, periods)."""
     key = "bigint PRIMARY KEY" if _pg() else "integer PRIMARY KEY"
     real = "double precision" if _pg() else "real"
     _run(
         f"CREATE TEMPORARY TABLE {TMP_NEW} (client_id {key}, abc varchar(1), xyz varchar(1), "
         f"rfm varchar(3), cv {real}, periods integer)"
     )
+    if not _pg():
+        write_rows(TMP_NEW, NEW_COLUMNS, list(rows))
+        return
+    # One COPY buffer rather than a call per row; repr() of a float reads back exactly.
+    null = "\\N"
+    text = "".join(
+        f"{pk}\t{abc}\t{xyz}\t{rfm}\t{null if cv is None else repr(cv)}\t{periods}\n"
+        for pk, abc, xyz, rfm, cv, periods in rows
+    )
+    connection.ensure_connection()
+    names = ", ".join(NEW_COLUMNS)
+    with (
+        connection.connection.cursor() as raw,
+        raw.copy(f"COPY {TMP_NEW} ({names}) FROM STDIN") as copy,
+    ):
+        copy.write(text)
 
 
 def _cycle(rule: CycleRule) -> str:
@@ -242,10 +273,17 @@ def store(columns: Sequence[str]) -> None:
         f"WHERE {name}.client_id = s.client_id AND s.had AND ({changed})"
     )
     listed = ", ".join(columns)
-    _run(
+    insert = (
         f"INSERT INTO {name} ({listed}) SELECT {listed} FROM {TMP_FINAL} "  # noqa: S608  # nosec B608
         f"WHERE NOT had ORDER BY client_id"
     )
+    new = _fetch(f"SELECT COUNT(*) FROM {TMP_FINAL} WHERE NOT had")[0][0]  # noqa: S608  # nosec B608
+    if new < BULK_ROWS:
+        _run(insert)
+        return
+    # Many new rows (the first run): the secondary indexes built once after, not row by row.
+    with bulk_mode([name], rebuild_index=True):
+        _run(insert)
 
 
 def class_cells() -> list[tuple[Any, ...]]:
@@ -280,14 +318,17 @@ def leads(window: Window, now: dt.datetime) -> list[tuple[Any, ...]]:
     )
 
 
-def cohorts(currency: str) -> list[tuple[Any, ...]]:
+def cohorts(currency: str, window: Window) -> list[tuple[Any, ...]]:
     """(owner, first-purchase month, month, buyers, revenue, purchases) of the live clients'
     purchases from the window's start to "as of": `measures.cohorts` from the grouped table."""
+    start, end = window.bounds()
+    # A client has one row per month unless the window starts or ends inside a month (a month
+    # split between "before", "inside" and "after"): only then count distinct clients.
+    aligned = start.day == 1 and end.day == 1
+    buyers = "COUNT(*)" if aligned else "COUNT(DISTINCT m.client_id)"
     return _fetch(
-        f"SELECT c.owner_id, f.first_month, m.month, COUNT(DISTINCT m.client_id), "  # noqa: S608  # nosec B608
-        f"SUM(m.rev), SUM(m.n) FROM {TMP_MONTHS} m "
-        f"JOIN {TMP_FIG} f ON f.client_id = m.client_id "
-        f"JOIN {Client._meta.db_table} c ON c.id = m.client_id "
+        f"SELECT f.owner_id, f.first_month, m.month, {buyers}, SUM(m.rev), SUM(m.n) "  # noqa: S608  # nosec B608
+        f"FROM {TMP_MONTHS} m JOIN {TMP_FIG} f ON f.client_id = m.client_id "
         f"WHERE m.currency = %s AND m.flag IN ({INSIDE}, {AFTER}) GROUP BY 1, 2, 3",
         [currency],
     )
