@@ -35,6 +35,7 @@ CLASS_COLUMNS = (
     "first_purchase_at", "last_purchase_at",
 )  # fmt: skip
 MEASURES = ("abc", "xyz", "rfm", "cycle")
+CENT = Decimal("0.01")
 # (owner, chart, key) -> [clients, revenue, count]
 Tallies = dict[tuple[Any, ...], list[Any]]
 
@@ -162,7 +163,7 @@ def _excluded(currency: str, window: Window, now: dt.datetime) -> dict[str, Any]
     if window.bounds()[1] > now:  # the window runs past the scan's end: ask the table
         return measures.excluded(currency, window)
     return {
-        code: {"purchases": int(n), "amount": str(measures._decimal(total))}
+        code: {"purchases": int(n), "amount": str(measures._decimal(total).quantize(CENT))}
         for code, n, total in scan.excluded(currency)
     }
 

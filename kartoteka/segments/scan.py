@@ -102,10 +102,13 @@ def months(window: Window, as_of: dt.datetime) -> None:
     start, end = window.bounds()
     adapt = connection.ops.adapt_datetimefield_value
     month, month_params = _month_of_row(window, as_of)
+    # Whole kopecks: an integer sum keeps a small state per group (a numeric one is several
+    # times larger, and there are millions of groups) and is exact on SQLite too.
+    cents = "(i.amount * 100)::int8" if _pg() else "CAST(ROUND(i.amount * 100) AS INTEGER)"
     select = f"""
         SELECT i.client_id AS client_id, i.currency AS currency, flag,
                CASE WHEN flag = {BEFORE} THEN NULL ELSE {month} END AS month,
-               SUM(i.amount) AS rev, COUNT(*) AS n,
+               SUM({cents}) AS cents, COUNT(*) AS n,
                MIN(i.occurred_at) AS first_at, MAX(i.occurred_at) AS last_at
         FROM (SELECT i.*, CASE WHEN i.occurred_at < %s THEN {BEFORE}
                                WHEN i.occurred_at < %s THEN {INSIDE} ELSE {AFTER} END AS flag
@@ -119,17 +122,22 @@ def months(window: Window, as_of: dt.datetime) -> None:
     _analyze(TMP_MONTHS)
 
 
+def _rubles(kopecks: str) -> str:
+    return f"({kopecks})::numeric / 100" if _pg() else f"({kopecks}) / 100.0"
+
+
 def figures(currency: str, window: Window) -> None:
     """`TMP_FIG`: one row per live client with a purchase in `currency` before "as of", with
     the client's owner (grouped first, joined with the clients after: a million rows, not the
     purchases' months)."""
     first_month = _month("g.first_at")
     inside = f"m.flag = {INSIDE}"
+    square = "m.cents::numeric * m.cents" if _pg() else "CAST(m.cents AS REAL) * m.cents"
     select = f"""
         SELECT g.*, c.owner_id AS owner_id, {first_month} AS first_month
         FROM (SELECT m.client_id AS client_id,
-                     SUM(CASE WHEN {inside} THEN m.rev ELSE 0 END) AS rev,
-                     SUM(CASE WHEN {inside} THEN m.rev * m.rev ELSE 0 END) AS squares,
+                     {_rubles(f"SUM(CASE WHEN {inside} THEN m.cents ELSE 0 END)")} AS rev,
+                     SUM(CASE WHEN {inside} THEN {square} ELSE 0 END) / 10000.0 AS squares,
                      SUM(CASE WHEN {inside} THEN m.n ELSE 0 END) AS purchases,
                      MAX(CASE WHEN {inside} THEN m.last_at END) AS last_at,
                      MIN(m.first_at) AS first_at,
@@ -223,7 +231,7 @@ def final(rule: CycleRule, now: dt.datetime) -> None:
     def cut(days: int) -> Any:
         return adapt(now - dt.timedelta(days=days + 1))
 
-    revenue = "f.rev" if _pg() else "ROUND(f.rev, 2)"
+    revenue = "ROUND(f.rev, 2)"
     select = f"""
         SELECT c.id AS client_id, c.owner_id AS owner_id,
                COALESCE(n.abc, '') AS abc, COALESCE(n.xyz, '') AS xyz,
@@ -327,7 +335,7 @@ def cohorts(currency: str, window: Window) -> list[tuple[Any, ...]]:
     aligned = start.day == 1 and end.day == 1
     buyers = "COUNT(*)" if aligned else "COUNT(DISTINCT m.client_id)"
     return _fetch(
-        f"SELECT f.owner_id, f.first_month, m.month, {buyers}, SUM(m.rev), SUM(m.n) "  # noqa: S608  # nosec B608
+        f"SELECT f.owner_id, f.first_month, m.month, {buyers}, {_rubles('SUM(m.cents)')}, SUM(m.n) "  # noqa: S608  # nosec B608
         f"FROM {TMP_MONTHS} m JOIN {TMP_FIG} f ON f.client_id = m.client_id "
         f"WHERE m.currency = %s AND m.flag IN ({INSIDE}, {AFTER}) GROUP BY 1, 2, 3",
         [currency],
@@ -337,7 +345,7 @@ def cohorts(currency: str, window: Window) -> list[tuple[Any, ...]]:
 def excluded(currency: str) -> list[tuple[Any, ...]]:
     """(currency, purchases, amount) in the window in the other currencies."""
     return _fetch(
-        f"SELECT currency, SUM(n), SUM(rev) FROM {TMP_MONTHS} "  # noqa: S608  # nosec B608
+        f"SELECT currency, SUM(n), {_rubles('SUM(cents)')} FROM {TMP_MONTHS} "  # noqa: S608  # nosec B608
         f"WHERE currency <> %s AND flag = {INSIDE} GROUP BY currency ORDER BY currency",
         [currency],
     )
