@@ -87,7 +87,7 @@ def recompute(now: dt.datetime | None = None, window: Window | None = None) -> d
     now = now or timezone.now()
     config = current()
     window = window or default_window(config, now)
-    with transaction.atomic():
+    with transaction.atomic(), scan.sqlite_cache():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # The per-(client, month) grouping of 10M purchases holds ~6M groups: spilled
