@@ -206,7 +206,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         load_purchases(args.purchases)
         purchases_s = time.perf_counter() - began
     if args.load_only:
-        return {"vendor": connection.vendor, "load_clients_s": round(clients_s, 1)}
+        return {
+            "vendor": connection.vendor,
+            "load_clients_s": round(clients_s, 1),
+            "load_purchases_s": round(purchases_s, 1),
+        }
     first = recompute()
     add_purchases(args.changes)
     began = time.perf_counter()
