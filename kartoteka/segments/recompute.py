@@ -90,7 +90,7 @@ def recompute(now: dt.datetime | None = None, window: Window | None = None) -> d
     with transaction.atomic(), scan.sqlite_cache():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                # The per-(client, month) grouping of 10M purchases holds ~6M groups: spilled
+                # The per-(client, month) grouping of 10M purchases holds ~5M groups: spilled
                 # to disk it costs far more than the memory, for one session at night.
                 cursor.execute("SET LOCAL work_mem = '1GB'")
         scan.drop()
