@@ -17,9 +17,12 @@ from bench.databases import VAR, Target, postgres_reachable, reset, targets
 SECRET = "bench-only-secret-key-not-for-production-0123456789"  # noqa: S105 - bench only
 
 
-def run_worker(target: Target, command: list[str], **env: str) -> dict[str, Any]:
-    """Start `target` afresh, run `python <command>` against it; its last stdout line (JSON)."""
-    reset(target, fresh=True)
+def run_worker(
+    target: Target, command: list[str], fresh: bool = True, **env: str
+) -> dict[str, Any]:
+    """Start `target` afresh (or keep it), run `python <command>` against it; its last stdout
+    line (JSON)."""
+    reset(target, fresh=fresh)
     variables = os.environ | {
         "DATABASE_URL": target.url,
         "SECRET_KEY": os.environ.get("SECRET_KEY", SECRET),

@@ -1,15 +1,18 @@
 """The recompute job: every client's ABC, XYZ, RFM and contact-cycle stage, in bulk.
 
-One grouped query reads the purchases (`measures.purchase_figures`), one reads the clients,
-one the current classes; the classes are computed in memory (`classify`, `cycle`) and the
-class table is rewritten with COPY (PostgreSQL) or executemany (SQLite). A change of a class
-is kept as a `ClassChange` row (from the second run on: the first run only classifies). The
-per-owner dashboard cells (`Tally`) are rewritten in the same transaction.
+The purchases are read once, grouped per client and month into a temporary table
+(`scan.months`); the window's buyers come back as plain numbers and their classes are computed
+over arrays (`vectors`, the same rules as `classify`); the contact-cycle stage, the comparison
+with the current classes and the writes stay in the database (`scan`). A change of a class is
+kept as a `ClassChange` row (from the second run on: the first run only classifies), and only
+the rows of the class table that differ are rewritten. The per-owner dashboard cells (`Tally`)
+are rewritten in the same transaction. `classes_of` is the per-client reference the CLI prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,31 +20,28 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kartoteka.clients.bulk import write_rows
-from kartoteka.clients.models import Client
-from kartoteka.segments import classify, cycle, measures
+from kartoteka.core.bulk import write_rows
+from kartoteka.segments import classify, measures, scan, vectors
 from kartoteka.segments.config import abc_rule, current, cycle_rule, default_window, xyz_rule
 from kartoteka.segments.measures import Figures, Window
-from kartoteka.segments.models import AnalyticsConfig, ClassChange, ClientClass, Cycle, Tally
+from kartoteka.segments.models import AnalyticsConfig, Cycle, Tally
 
 CLASS_COLUMNS = (
     "client_id", "abc", "xyz", "rfm", "cycle", "revenue", "purchases", "cv", "periods",
     "first_purchase_at", "last_purchase_at",
 )  # fmt: skip
 MEASURES = ("abc", "xyz", "rfm", "cycle")
+CENT = Decimal("0.01")
 # (owner, chart, key) -> [clients, revenue, count]
 Tallies = dict[tuple[Any, ...], list[Any]]
 
 
 def _cell() -> list[Any]:
     return [0, Decimal(0), 0]
-
-
-def _month_key(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m")
 
 
 def _index_key(index: int) -> str:
@@ -87,13 +87,29 @@ def recompute(now: dt.datetime | None = None, window: Window | None = None) -> d
     now = now or timezone.now()
     config = current()
     window = window or default_window(config, now)
-    with transaction.atomic():
-        figures = {f.client_id: f for f in measures.purchase_figures(config.currency, window, now)}
-        classes = classes_of(figures.values(), window, config)
+    with transaction.atomic(), scan.sqlite_cache():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # The per-(client, month) grouping of 10M purchases holds ~5M groups: spilled
+                # to disk it costs far more than the memory, for one session at night.
+                cursor.execute("SET LOCAL work_mem = '1GB'")
+        scan.drop()
+        scan.months(window, now)
+        scan.figures(config.currency, window)
+        buyers = scan.buyers(window)
         read = time.monotonic()
-        rows, changes, tallies = _rows(figures, classes, config, now, window)
-        _write(rows, changes)
+        _write_new(buyers, window, config)
+        scan.final(cycle_rule(config), now)
+        changes = scan.history(MEASURES, now, first_run=config.computed_at is None)
+        scan.store(CLASS_COLUMNS)
         classified = time.monotonic()
+        tallies: Tallies = defaultdict(_cell)
+        for owner, chart, key, n, revenue in scan.class_cells():
+            cell = tallies[(owner, chart, key)]
+            cell[0] += n
+            cell[1] += measures._decimal(revenue)
+        for owner, month, n in scan.leads(window, now):
+            tallies[(owner, "leads", _index_key(int(month)))][0] += n
         _dashboard_tallies(tallies, config, window, now)
         _write_tallies(tallies)
         run = {
@@ -101,126 +117,82 @@ def recompute(now: dt.datetime | None = None, window: Window | None = None) -> d
             "from": window.start.isoformat(),
             "to": (window.end - dt.timedelta(days=1)).isoformat(),
             "currency": config.currency,
-            "clients": len(rows),
-            "with_purchases": len(classes.rfm),
-            "changes": len(changes),
-            "excluded": measures.excluded(config.currency, window),
+            "clients": _count(scan.TMP_FINAL),
+            "with_purchases": len(buyers),
+            "changes": changes,
+            "excluded": _excluded(config.currency, window, now),
             "seconds": {
                 "read": round(read - started, 2),
                 "classes": round(classified - started, 2),
                 "total": 0.0,
             },
         }
+        scan.drop()
         run["seconds"]["total"] = round(time.monotonic() - started, 2)  # type: ignore[index]
         AnalyticsConfig.objects.filter(pk=config.pk).update(computed_at=now, last_run=run)
     return run
 
 
-def _rows(
-    figures: dict[int, Figures],
-    classes: Classes,
-    config: AnalyticsConfig,
-    now: dt.datetime,
-    window: Window,
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], Tallies]:
-    old = {
-        row[0]: row[1:]
-        for row in ClientClass.objects.values_list("client_id", *MEASURES).iterator(20000)
+def _count(name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {name}")  # noqa: S608  # nosec B608 - our temp table
+        return int(cursor.fetchone()[0])
+
+
+def _write_new(buyers: np.ndarray, window: Window, config: AnalyticsConfig) -> None:
+    """The ABC, XYZ and RFM classes of the window's buyers, computed over arrays, into
+    `scan.TMP_NEW`."""
+    ids, cents, squares, purchases, recency, first_month = buyers.T
+    kopecks = cents.astype(np.int64)
+    since = np.maximum(first_month.astype(np.int64), window.first_month)
+    periods = window.last_month - since + 1
+    cv = vectors.variation(kopecks / 100, squares, periods)
+    days = np.maximum(recency.astype(np.int64), 0)
+    columns = (
+        ids.astype(np.int64).tolist(),
+        vectors.abc(kopecks, abc_rule(config)).tolist(),
+        vectors.xyz(cv, periods, xyz_rule(config)).tolist(),
+        vectors.rfm(days, purchases.astype(np.int64), kopecks).tolist(),
+        [None if math.isnan(v) else v for v in cv.tolist()],
+        periods.tolist(),
+    )
+    scan.write_new(zip(*columns, strict=True))
+
+
+def _excluded(currency: str, window: Window, now: dt.datetime) -> dict[str, Any]:
+    if window.bounds()[1] > now:  # the window runs past the scan's end: ask the table
+        return measures.excluded(currency, window)
+    return {
+        code: {"purchases": int(n), "amount": str(measures._decimal(total).quantize(CENT))}
+        for code, n, total in scan.excluded(currency)
     }
-    first_run = config.computed_at is None
-    rule = cycle_rule(config)
-    adapt = connection.ops.adapt_datetimefield_value
-    rows: list[tuple[Any, ...]] = []
-    changes: list[tuple[Any, ...]] = []
-    tallies: Tallies = defaultdict(_cell)
-    start, _end = window.bounds()
-    live = Client.objects.values_list("id", "owner_id", "stage", "last_contact_at", "created_at")
-    for client_id, owner_id, card_stage, last_contact_at, created in live.iterator(20000):
-        if start <= created < now:
-            tallies[(owner_id, "leads", _month_key(created))][0] += 1
-        f = figures.get(client_id)
-        before = old.get(client_id)
-        stage = cycle.stage(
-            purchases=f.purchases_ever if f else 0,
-            last_purchase_at=f.last_ever if f else None,
-            last_contact_at=last_contact_at,
-            card_stage=card_stage,
-            previous=before[3] if before else "",
-            now=now,
-            rule=rule,
-        )
-        new = (
-            classes.abc.get(client_id, ""),
-            classes.xyz.get(client_id, ""),
-            classes.rfm.get(client_id, ""),
-            stage,
-        )
-        revenue = f.revenue if f else Decimal(0)
-        rows.append(
-            (
-                client_id, *new, revenue, f.purchases if f else 0,
-                classes.cv.get(client_id), classes.periods.get(client_id, 0),
-                adapt(f.first_at) if f else None, adapt(f.last_at) if f and f.last_at else None,
-            )
-        )  # fmt: skip
-        if before is not None or not first_run:
-            previous = before or ("", "", "", "")
-            for measure, was, now_is in zip(MEASURES, previous, new, strict=True):
-                if was != now_is:
-                    changes.append((client_id, measure, was, now_is, adapt(now)))
-        _tally(tallies, owner_id, new, revenue)
-    return rows, changes, tallies
-
-
-def _tally(
-    tallies: dict[tuple[Any, ...], list[Any]],
-    owner_id: int | None,
-    new: tuple[str, ...],
-    revenue: Decimal,
-) -> None:
-    abc, xyz, rfm, stage = new
-    keys = [("cycle", stage)]
-    if abc:
-        keys.append(("abcxyz", f"{abc}{xyz or '-'}"))
-    if rfm:
-        keys.append(("rfm", rfm[:2]))
-    for chart, key in keys:
-        cell = tallies[(owner_id, chart, key)]
-        cell[0] += 1
-        cell[1] += revenue
-
-
-def _write(rows: list[tuple[Any, ...]], changes: list[tuple[Any, ...]]) -> None:
-    ClientClass.objects.all().delete()
-    write_rows(ClientClass._meta.db_table, CLASS_COLUMNS, rows)
-    write_rows(ClassChange._meta.db_table, ("client_id", "measure", "old", "new", "at"), changes)
 
 
 def _dashboard_tallies(
     tallies: Tallies, config: AnalyticsConfig, window: Window, now: dt.datetime
 ) -> None:
     """Sales per month, cohorts by first-purchase month and activity per author."""
-    for owner, first, month, buyers, revenue, count in measures.cohorts(
-        config.currency, window, now
-    ):
-        month_key = _index_key(month)
-        for chart, key in (("cohort", f"{_index_key(first)}:{month_key}"), ("sales", month_key)):
+    for owner, first, month, buyers, revenue, count in scan.cohorts(config.currency, window):
+        month_key = _index_key(int(month))
+        cohort = f"{_index_key(int(first))}:{month_key}"
+        for chart, key in (("cohort", cohort), ("sales", month_key)):
             cell = tallies[(owner, chart, key)]
-            cell[0] += buyers
-            cell[1] += revenue
-            cell[2] += count
+            cell[0] += int(buyers)
+            cell[1] += measures._decimal(revenue)
+            cell[2] += int(count)
     for author, month, kind, count in measures.activity(window, now):
         tallies[(author, "activity", f"{_index_key(month)}:{kind}")][2] += count
 
 
 def _write_tallies(tallies: Tallies) -> None:
     Tally.objects.all().delete()
-    Tally.objects.bulk_create(
-        (
-            Tally(owner_id=owner, chart=chart, key=key, clients=n, revenue=revenue, count=count)
+    write_rows(
+        Tally._meta.db_table,
+        ("owner_id", "chart", "key", "clients", "revenue", "count"),
+        [
+            (owner, chart, key, n, revenue, count)
             for (owner, chart, key), (n, revenue, count) in tallies.items()
-        ),
-        batch_size=2000,
+        ],
     )
 
 
