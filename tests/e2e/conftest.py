@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,6 +226,34 @@ def new_page(browser, live_server):  # type: ignore[no-untyped-def]
     yield make
     for context in contexts:
         context.close()
+    _settle_live_server()
+
+
+def _settle_live_server(quiet_s: float = 0.3, limit_s: float = 5.0) -> None:
+    """Wait until no other connection works in the test database for `quiet_s`.
+
+    A request the closed browser left in flight (an htmx section loading after the page) keeps
+    running on the live server; on PostgreSQL its SELECT and the teardown's TRUNCATE of every
+    table can lock in opposite orders and deadlock.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    busy = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND state IS NOT NULL AND state <> 'idle'"
+    )
+    deadline = time.monotonic() + limit_s
+    quiet_since = time.monotonic()
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(busy)
+            if cursor.fetchone()[0]:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture
