@@ -25,7 +25,7 @@ from typing import Any
 
 import django
 
-from kartoteka.dedup import batch, engine
+from kartoteka.dedup import batch, bound, engine
 
 
 def stored(record: engine.Record) -> engine.Record:
@@ -62,7 +62,7 @@ def russian(size: int, seed: int) -> dict[str, Any]:
         table = batch.table_from_raw(raw)
     del raw
     with batch.paused_gc(), Clock() as scan:
-        found = {tuple(sorted((p.a, p.b))) for p in batch.find_pairs(table)}
+        found = {tuple(sorted((p.a, p.b))) for p in bound.find_pairs(table)}
     truth = {tuple(sorted(pair)): kind for pair, kind in data.truth.items()}
     hits = found & truth.keys()
     precision = len(hits) / len(found) if found else 1.0

@@ -370,9 +370,9 @@ def find_pairs(prepared: Sequence[Prepared], skip: Iterable[tuple[int, int]] = (
 
     The blocking is columnar (`batch.py`); the database scan builds its columns directly.
     """
-    from kartoteka.dedup import batch
+    from kartoteka.dedup import batch, bound
 
-    return batch.find_pairs(batch.Table.from_prepared(prepared), skip)
+    return bound.find_pairs(batch.Table.from_prepared(prepared), skip)
 
 
 def clusters(pairs: Iterable[Pair]) -> dict[int, int]:

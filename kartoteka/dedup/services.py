@@ -20,7 +20,7 @@ from kartoteka.clients.bulk import table, write_rows
 from kartoteka.clients.models import Client
 from kartoteka.core import audit
 from kartoteka.core.permissions import Action, require
-from kartoteka.dedup import batch, engine, keys, reader
+from kartoteka.dedup import batch, bound, engine, keys, reader
 from kartoteka.dedup.merge import merge
 from kartoteka.dedup.models import Candidate, ClientKey, DedupSettings
 
@@ -68,7 +68,7 @@ def find(phases: dict[str, float] | None = None) -> tuple[int, list[engine.Pair]
         table = batch.table_from_raw(raw)
         del raw
         phases["fold"] = time.monotonic() - started - phases["read"]
-        pairs = batch.find_pairs(table, skip=dismissed)
+        pairs = bound.find_pairs(table, skip=dismissed)
         phases["match"] = time.monotonic() - started - phases["read"] - phases["fold"]
         return len(table), pairs
 

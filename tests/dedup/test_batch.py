@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kartoteka.dedup import batch, engine, reader
+from kartoteka.dedup import batch, bound, engine, reader
 from kartoteka.dedup.engine import Record
 from tests.dedup import person
 
@@ -63,7 +63,7 @@ def test_the_bound_never_drops_a_pair_compare_would_join(rows):
         for i, j in batch.candidate_pairs(table).tolist()
         if engine.compare(prepared[i], prepared[j]) is not None
     }
-    assert {(x.a, x.b) for x in batch.find_pairs(table)} == expected
+    assert {(x.a, x.b) for x in bound.find_pairs(table)} == expected
     assert {(x.a, x.b) for x in engine.find_pairs(prepared)} == expected
 
 
@@ -98,13 +98,13 @@ def test_pairs_that_cannot_reach_the_score_are_dropped_before_compare():
     ]
     table = batch.table_from_raw(batch.Raw.from_records(rows))
     pairs = batch.candidate_pairs(table)
-    bound = dict(zip(map(tuple, pairs.tolist()), batch.upper_bound(table, pairs), strict=True))
+    most_of = dict(zip(map(tuple, pairs.tolist()), bound.upper_bound(table, pairs), strict=True))
     prepared = [engine.prepare(r) for r in rows]
-    for (i, j), most in bound.items():
+    for (i, j), most in most_of.items():
         match = engine.compare(prepared[i], prepared[j])
         assert match is None or match.score * 10 <= most + 1e-9
-    assert bound[(0, 2)] >= engine.MATCH_POINTS  # Иван Рябов and Ivan Ryabov
-    assert bound[(0, 1)] < engine.MATCH_POINTS and bound[(0, 3)] == float("-inf")
+    assert most_of[(0, 2)] >= engine.MATCH_POINTS  # Иван Рябов and Ivan Ryabov
+    assert most_of[(0, 1)] < engine.MATCH_POINTS and most_of[(0, 3)] == float("-inf")
 
 
 def test_clients_must_come_in_id_order():
