@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -230,30 +231,21 @@ def new_page(browser, live_server):  # type: ignore[no-untyped-def]
 
 
 def _settle_live_server(quiet_s: float = 0.3, limit_s: float = 5.0) -> None:
-    """Wait until no other connection works in the test database for `quiet_s`.
+    """Wait (at most `limit_s`) until the live server has had no request in flight for `quiet_s`.
 
-    A request the closed browser left in flight (an htmx section loading after the page) keeps
-    running on the live server; on PostgreSQL its SELECT and the teardown's TRUNCATE of every
-    table can lock in opposite orders and deadlock.
+    A request the closed browser left running (an htmx section loading after the page, an event
+    stream between two polls) would otherwise meet the teardown's flush: on PostgreSQL its
+    SELECT and the TRUNCATE of every table lock in opposite orders and deadlock; on SQLite it
+    shares the test's in-memory connection and both hang.
     """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    busy = (
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND state IS NOT NULL AND state <> 'idle'"
-    )
     deadline = time.monotonic() + limit_s
     quiet_since = time.monotonic()
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(busy)
-            if cursor.fetchone()[0]:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= quiet_s:
-                return
-            time.sleep(0.05)
+    while time.monotonic() < deadline:
+        if any(t.is_alive() and "process_request_thread" in t.name for t in threading.enumerate()):
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_s:
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture
