@@ -220,12 +220,12 @@ def _update(
     response: HttpResponse,
     on_duplicate: str | None = None,
 ) -> Any:
-    client = get_or_404(actor(request), Action.EDIT, Client.objects.filter(kind=kind), pk=pk)
+    me = actor(request)
+    client = get_or_404(me, Action.EDIT, Client.objects.filter(kind=kind), pk=pk)
     expected = expected_version(if_match, payload.version)
     if expected != client.version:
         raise StaleVersion(client.version)
     fields = {**_fields(payload), **_owner(request, payload, client.owner_id)}
-    me = actor(request)
     with transaction.atomic():
         services.update_client(me, client, expected, fields, **_write_args(payload))
         # The stored record after the change, as the edit form checks it.
