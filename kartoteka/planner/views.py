@@ -124,6 +124,7 @@ def target_search(request: HttpRequest) -> HttpResponse:
     if len(query.strip()) >= 2:
         visible = visible_clients(user)
         clients = list(search_visible(visible, query, hidden_fields(user))[:10])
+    if clients:
         deals = list(
             visible_deals(user)
             .filter(client__in=[c.pk for c in clients])
