@@ -196,7 +196,7 @@ def _create(
     kind: str,
     payload: ClientIn,
     response: HttpResponse,
-    on_duplicate: str | None = None,
+    on_duplicate: Literal["warn", "reject"] = "warn",
 ) -> Any:
     require(actor(request), Action.CREATE, Client)
     me = actor(request)
@@ -218,7 +218,7 @@ def _update(
     payload: PersonPatch | CompanyPatch,
     if_match: str | None,
     response: HttpResponse,
-    on_duplicate: str | None = None,
+    on_duplicate: Literal["warn", "reject"] = "warn",
 ) -> Any:
     me = actor(request)
     client = get_or_404(me, Action.EDIT, Client.objects.filter(kind=kind), pk=pk)
