@@ -28,11 +28,10 @@ import json
 import os
 import random
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.databases import VAR, Target
-from bench.runner import each_target, publish, run_worker
+from bench.databases import Target
+from bench.runner import measure_targets, publish, run_worker, target_parser
 
 RECOMPUTE_TARGET_S = {"postgresql": 60, "sqlite": 120}
 PAGE_TARGET_MS = 300
@@ -290,26 +289,19 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.analytics", description=__doc__)
+    parser = target_parser("analytics", __doc__, "segments")
     parser.add_argument("--clients", type=int, default=1_000_000)
     parser.add_argument("--purchases", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--db", default="postgresql,sqlite")
-    parser.add_argument("--sqlite-path", type=Path, default=VAR / "bench-segments.sqlite3")
-    parser.add_argument(
-        "--pg-url", default="postgres://postgres@127.0.0.1:5432/kartoteka_bench_segments"
-    )
     parser.add_argument("--changes", type=int, default=1000, help="purchases added before run 2")
     parser.add_argument(
         "--reuse", action="store_true", help="keep a database that already holds the data"
     )
     parser.add_argument("--load-only", action="store_true", help="load the data and stop")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        _worker(args)
+    results = measure_targets(args, _worker, _run)
+    if results is None:
         return
-    results = each_target(args.db, args.sqlite_path, args.pg_url, lambda t: _run(t, args))
     if args.load_only:
         print(json.dumps(results))
         return

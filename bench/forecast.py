@@ -17,11 +17,10 @@ import json
 import os
 import random
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.databases import VAR, Target
-from bench.runner import each_target, publish, run_worker
+from bench.databases import Target
+from bench.runner import measure_targets, publish, run_worker, target_parser
 
 TARGET_MS = 1000
 CHUNK = 50_000
@@ -211,20 +210,13 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.forecast", description=__doc__)
+    parser = target_parser("forecast", __doc__, "forecast")
     parser.add_argument("--deals", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--db", default="postgresql,sqlite")
-    parser.add_argument("--sqlite-path", type=Path, default=VAR / "bench-forecast.sqlite3")
-    parser.add_argument(
-        "--pg-url", default="postgres://postgres@127.0.0.1:5432/kartoteka_bench_forecast"
-    )
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        _worker(args)
+    results = measure_targets(args, _worker, _run)
+    if results is None:
         return
-    results = each_target(args.db, args.sqlite_path, args.pg_url, lambda t: _run(t, args))
     publish("forecast", "Forecast bench", markdown(results), results)
 
 

@@ -10,7 +10,6 @@ Prints a Markdown table; writes var/bench-import-results.json.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 from collections import deque
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.databases import VAR, Target
-from bench.runner import each_target, publish, run_worker
+from bench.runner import each_target, publish, run_worker, target_parser
 
 CODES = [*range(900, 930), *range(950, 1000)]  # mobile codes valid in every block
 HEADER = "Фамилия;Имя;Отчество;Телефон;Мобильный;E-mail;ИНН;Дата рождения;Город\n"
@@ -101,13 +100,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.imports", description=__doc__)
+    parser = target_parser("imports", __doc__, "import", db="sqlite,postgresql", worker=False)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--sqlite-path", type=Path, default=VAR / "bench-import.sqlite3")
-    parser.add_argument(
-        "--pg-url", default="postgres://postgres@127.0.0.1:5432/kartoteka_bench_import"
-    )
     args = parser.parse_args(argv)
     VAR.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kartoteka.settings")

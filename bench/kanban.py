@@ -15,11 +15,10 @@ import json
 import os
 import random
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.databases import VAR, Target
-from bench.runner import each_target, publish, run_worker
+from bench.databases import Target
+from bench.runner import measure_targets, publish, run_worker, target_parser
 
 DEAL_COLS = [
     *("created_at", "updated_at", "version", "pipeline_id", "stage_id", "title", "client_id"),
@@ -135,20 +134,13 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.kanban", description=__doc__)
+    parser = target_parser("kanban", __doc__, "kanban", db="sqlite,postgresql")
     parser.add_argument("--deals", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--sqlite-path", type=Path, default=VAR / "bench-kanban.sqlite3")
-    parser.add_argument(
-        "--pg-url", default="postgres://postgres@127.0.0.1:5432/kartoteka_bench_kanban"
-    )
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        _worker(args)
+    results = measure_targets(args, _worker, _run)
+    if results is None:
         return
-    results = each_target(args.db, args.sqlite_path, args.pg_url, lambda t: _run(t, args))
     publish("kanban", "Kanban bench", markdown(results), results)
 
 

@@ -3,6 +3,7 @@ a worker process with its own DATABASE_URL, and the results written and printed.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -55,3 +56,31 @@ def publish(name: str, title: str, table: str, results: list[dict[str, Any]]) ->
     out = VAR / f"bench-{name}-results.json"
     out.write_text(json.dumps({"date": stamp, "results": results}, indent=1, default=str))
     print(f"{title}, {stamp}\n\n{table}\n\nJSON: {out}")
+
+
+def target_parser(
+    module: str, doc: str | None, db_name: str, db: str = "postgresql,sqlite", worker: bool = True
+) -> argparse.ArgumentParser:
+    """The flags every per-target bench takes: --db, --sqlite-path and --pg-url (named after
+    `db_name`) and, for benches that re-run themselves in a worker, a hidden --worker."""
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{module}", description=doc)
+    parser.add_argument("--db", default=db)
+    parser.add_argument("--sqlite-path", type=Path, default=VAR / f"bench-{db_name}.sqlite3")
+    parser.add_argument(
+        "--pg-url", default=f"postgres://postgres@127.0.0.1:5432/kartoteka_bench_{db_name}"
+    )
+    if worker:
+        parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def measure_targets(
+    args: argparse.Namespace,
+    worker: Callable[[argparse.Namespace], None],
+    run: Callable[[Target, argparse.Namespace], dict[str, Any]],
+) -> list[dict[str, Any]] | None:
+    """In the worker process: `worker(args)` and None; else `run` on every target named."""
+    if args.worker:
+        worker(args)
+        return None
+    return each_target(args.db, args.sqlite_path, args.pg_url, lambda t: run(t, args))

@@ -62,6 +62,13 @@ def test_listen_needs_asterisk_as_the_provider(pbx, settings):
         call_command("asterisk", "listen", "--attempts", "1")
 
 
+@pytest.mark.parametrize("attempts", ["0", "-1", "two"])
+def test_listen_refuses_a_bad_attempt_count(attempts):
+    # 0 or a negative count used to return at once, silently, without connecting
+    with pytest.raises(CommandError, match="--attempts"):
+        call_command("asterisk", "listen", "--attempts", attempts)
+
+
 def test_listen_with_a_sink_that_does_not_import(pbx):
     pbx(Session(raw("queue_call")))
     with pytest.raises(CommandError, match="--sink"):

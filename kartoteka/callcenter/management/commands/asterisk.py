@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
+from kartoteka.callcenter.management.commands.erlang import count
 from kartoteka.callcenter.providers.asterisk.config import AmiConfig
 from kartoteka.callcenter.providers.asterisk.listener import Listener, Status
 from kartoteka.callcenter.providers.asterisk.protocol import AmiConnection
@@ -71,7 +72,7 @@ class Command(BaseCommand):
         listen = sub.add_parser("listen", help="stream AMI events into the contact centre")
         listen.add_argument("--json", action="store_true", help="status as one JSON line")
         listen.add_argument("--sink", default=SINK, help="dotted path of the event handler")
-        listen.add_argument("--attempts", type=int, default=None, help="stop after N connections")
+        listen.add_argument("--attempts", type=count(1, 1_000_000), help="stop after N connections")
         probe = sub.add_parser("check", help="log in once and count the calls in progress")
         probe.add_argument("--json", action="store_true")
         call = sub.add_parser("originate", help="ring an extension, then dial a number")

@@ -11,7 +11,7 @@ import argparse
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -23,6 +23,9 @@ from kartoteka.callcenter.erlang import (
     measures,
     scheduled,
 )
+
+if TYPE_CHECKING:
+    from kartoteka.callcenter.simulator import SimResult
 
 KEYS = (
     "agents",
@@ -109,7 +112,7 @@ def report(command: BaseCommand, figures: dict[str, Any], as_json: bool, answer_
     command.stdout.write("\n".join(lines))
 
 
-def as_figures(m: Measures, scheduled_agents: int) -> dict[str, Any]:
+def as_figures(m: Measures | SimResult, scheduled_agents: int) -> dict[str, Any]:
     return {
         "agents": m.agents,
         "scheduled_agents": scheduled_agents,

@@ -8,7 +8,6 @@ identical agents, first come first served) through the real router and reports t
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -16,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kartoteka.callcenter.erlang import scheduled
 from kartoteka.callcenter.management.commands.erlang import (
     add_traffic_arguments,
+    as_figures,
     count,
     report,
 )
@@ -52,13 +52,5 @@ class Command(BaseCommand):
             result = simulate(config)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        figures = {
-            "agents": result.agents,
-            "scheduled_agents": scheduled(result.agents, options["shrinkage"]),
-            "probability_of_wait": result.probability_of_wait,
-            "service_level": result.service_level,
-            "asa_s": result.asa_s if math.isfinite(result.asa_s) else None,
-            "occupancy": result.occupancy,
-            "abandonment": result.abandonment,
-        }
+        figures = as_figures(result, scheduled(result.agents, options["shrinkage"]))
         report(self, figures, options["json"], options["answer_s"])
