@@ -125,7 +125,8 @@ def analytics_settings(request: HttpRequest) -> HttpResponse:
         elif not expected.isdigit():
             form.add_error(None, _("The form is out of date; reload it."))
         status = 422
-    context = {"form": form, "config": current(), "version": current().version}
+    fresh = current()  # the form may have written onto `config`: show the stored row
+    context = {"form": form, "config": fresh, "version": fresh.version}
     return render(request, "segments/settings.html", context, status=status)
 
 
