@@ -193,6 +193,8 @@ def test_settings_admin_saves_and_bad_input_names_the_field(admin):
     assert AnalyticsConfig.objects.get().abc_a == 80
     junk = http.post(reverse("analytics:settings"), {**form, "currency": "<b>", "version": "x"})
     assert junk.status_code == 422
+    digit = http.post(reverse("analytics:settings"), {**form, "version": "\u00b2"})
+    assert digit.status_code == 422 and b"reload" in digit.content
     good = http.post(reverse("analytics:settings"), {**form, "abc_a": "70", "version": version})
     assert good.status_code == 302
     assert AnalyticsConfig.objects.get().abc_a == 70
