@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kartoteka.clients.models import Client
 from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion
-from kartoteka.core.forms import add_service_errors, style
+from kartoteka.core.forms import add_service_errors, parse_id, style
 from kartoteka.core.permissions import Action, get_or_404
 from kartoteka.core.views import actor
 from kartoteka.segments import access, charts, dashboards, queries, settings_service
@@ -109,12 +109,12 @@ def analytics_settings(request: HttpRequest) -> HttpResponse:
     form = SettingsForm(request.POST or None, instance=config)
     status = 200
     if request.method == "POST":
-        expected = str(request.POST.get("version", ""))
-        if form.is_valid() and expected.isdigit():
+        expected = parse_id(request.POST.get("version"))
+        if form.is_valid() and expected is not None:
             values = {name: form.cleaned_data[name] for name in settings_service.EDITABLE}
             # The form wrote onto `config`; the service reads the row afresh and checks it.
             try:
-                settings_service.configure(user, int(expected), values)
+                settings_service.configure(user, expected, values)
             except StaleVersion:
                 form.add_error(None, _("Someone saved the settings meanwhile; reload the page."))
             except ValidationError as exc:
@@ -122,10 +122,11 @@ def analytics_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The settings are saved. Recompute to apply them."))
                 return redirect("analytics:settings")
-        elif not expected.isdigit():
+        elif expected is None:
             form.add_error(None, _("The form is out of date; reload it."))
         status = 422
-    context = {"form": form, "config": current(), "version": current().version}
+    fresh = current()  # the form may have written onto `config`: show the stored row
+    context = {"form": form, "config": fresh, "version": fresh.version}
     return render(request, "segments/settings.html", context, status=status)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from kartoteka.core.forms import parse_id
 from kartoteka.segments.rules import FIELDS, MAX_CONDITIONS, OPS
 
 ROW_KEY = re.compile(r"c-([0-9]{1,2})-field")
@@ -68,8 +69,8 @@ def _value(row: Row, kind: str) -> Any:
         return None
     if row.op == "isnull" or kind in BOOLEAN_TYPES:
         return {"true": True, "false": False}.get(str(row.value), row.value)
-    if row.op in DAY_OPS and str(row.value).isdigit():
-        return int(row.value)
+    if row.op in DAY_OPS and (days := parse_id(row.value)) is not None:
+        return days
     return row.value
 
 
@@ -83,7 +84,8 @@ def to_rules(match: str, rows: list[Row], types: dict[str, str]) -> dict[str, An
         if value is not None:
             item["value"] = value
         for key, raw in row.extras.items():
-            item[key] = int(raw) if key == "days" and raw.isdigit() else raw
+            days = parse_id(raw) if key == "days" else None
+            item[key] = raw if days is None else days
         conditions.append(item)
     return {"match": match if match in ("all", "any") else "all", "conditions": conditions}
 

@@ -143,7 +143,8 @@ def build_filters(user: AnyUser, data: Mapping[str, Any]) -> Filters:
             filters.end = month
     if filters.end < filters.start:
         errors["to"] = [_("The period must end after it starts.")]
-        filters.start, filters.end = default_filters().start, default_filters().end
+        fallback = default_filters()
+        filters.start, filters.end = fallback.start, fallback.end
     elif len(filters.months) > MAX_MONTHS:
         errors["from"] = [_("At most %(n)d months.") % {"n": MAX_MONTHS}]
         filters.start = add_months(filters.end, 1 - MAX_MONTHS)

@@ -98,9 +98,11 @@ def _drill_fields(form: forms.Form) -> None:
 
 
 def _month_bounds(text: str) -> tuple[dt.datetime, dt.datetime]:
+    from kartoteka.sales.report_filters import add_months
+
     zone = timezone.get_current_timezone()
     start = dt.date(int(text[:4]), int(text[5:7]), 1)
-    after = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    after = add_months(start, 1)
     return (
         dt.datetime.combine(start, dt.time(), zone),
         dt.datetime.combine(after, dt.time(), zone),

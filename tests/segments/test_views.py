@@ -193,6 +193,8 @@ def test_settings_admin_saves_and_bad_input_names_the_field(admin):
     assert AnalyticsConfig.objects.get().abc_a == 80
     junk = http.post(reverse("analytics:settings"), {**form, "currency": "<b>", "version": "x"})
     assert junk.status_code == 422
+    digit = http.post(reverse("analytics:settings"), {**form, "version": "\u00b2"})
+    assert digit.status_code == 422 and b"reload" in digit.content
     good = http.post(reverse("analytics:settings"), {**form, "abc_a": "70", "version": version})
     assert good.status_code == 302
     assert AnalyticsConfig.objects.get().abc_a == 70
@@ -300,6 +302,11 @@ def test_builder_rows_add_remove_retype(alice):
         ({"c-0-field": "purchases.sum", "c-0-op": "gt", "c-0-value": "1e999"}, b"Enter a number"),
         ({"c-0-field": "created_at", "c-0-op": "after", "c-0-value": "UTC')--"}, b"YYYY-MM-DD"),
         ({"c-0-field": "purchases.count", "c-0-op": "gt", "c-0-days": "-1"}, b"days"),
+        ({"c-0-field": "purchases.count", "c-0-op": "gt", "c-0-days": "\u00b2"}, b"days"),
+        (
+            {"c-0-field": "interactions.last", "c-0-op": "within_days", "c-0-value": "\u00b2"},
+            b"days",
+        ),
         ({"name": ""}, b"required"),
     ],
 )
