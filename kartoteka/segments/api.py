@@ -18,7 +18,7 @@ from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.schemas import IF_MATCH, Message, Strict, expected_version, with_cursor
 from kartoteka.core import permissions
 from kartoteka.core.pagination import keyset_page
-from kartoteka.core.permissions import Action, Denied, get_or_404
+from kartoteka.core.permissions import Action, get_or_404
 from kartoteka.core.views import actor
 from kartoteka.segments import queries, rules, services
 from kartoteka.segments.config import current
@@ -108,17 +108,11 @@ def _out(segment: Segment, user: Any) -> dict[str, Any]:
 
 
 def _segment(request: HttpRequest, pk: int) -> Segment:
-    found = queries.visible_segments(actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return queries.segment_or_404(actor(request), pk)
 
 
 def _changeable(request: HttpRequest, pk: int) -> Segment:
-    segment = _segment(request, pk)
-    if not queries.may_change(actor(request), segment):
-        raise Denied(Action.EDIT)
-    return segment
+    return queries.changeable_segment(actor(request), pk)
 
 
 @segments_router.get("", response=list[SegmentOut])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from kartoteka.clients.models import Client
 from kartoteka.clients.queries import visible_clients
@@ -44,6 +45,22 @@ def visible_segments(user: AnyUser) -> QuerySet[Segment]:
 
 def may_change(user: AnyUser, segment: Segment) -> bool:
     return segment.created_by_id == getattr(user, "pk", None) or permissions.rights(user).is_admin
+
+
+def segment_or_404(user: AnyUser, pk: int) -> Segment:
+    """A segment the user may see, or 404 (other people's private segments look absent)."""
+    found = visible_segments(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def changeable_segment(user: AnyUser, pk: int) -> Segment:
+    """A segment the user may see and change: 404 when unseen, Denied when only seen."""
+    segment = segment_or_404(user, pk)
+    if not may_change(user, segment):
+        raise permissions.Denied(Action.EDIT)
+    return segment
 
 
 def condition(segment: Segment, user: AnyUser) -> Q:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -32,17 +32,11 @@ PAGE = 50
 
 
 def _segment(request: HttpRequest, pk: int) -> Segment:
-    found = queries.visible_segments(actor(request)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return queries.segment_or_404(actor(request), pk)
 
 
 def _changeable(request: HttpRequest, pk: int) -> Segment:
-    segment = _segment(request, pk)
-    if not queries.may_change(actor(request), segment):
-        raise Denied(Action.EDIT)
-    return segment
+    return queries.changeable_segment(actor(request), pk)
 
 
 def _require_clients(request: HttpRequest) -> User:
