@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kartoteka.callcenter import queries, services
 from kartoteka.callcenter.models import BreakReason, Call, Disposition, Operator
+from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.schemas import (
     IF_MATCH,
     Message,
@@ -181,8 +182,6 @@ def patch_call(
     if "summary" in sent:
         fields["summary"] = payload.summary or ""
     if "client_id" in sent:
-        from kartoteka.clients.queries import visible_clients
-
         client = visible_clients(me).filter(pk=payload.client_id or 0).first()
         if client is None:
             raise field_error(["body", "client_id"], _("There is no such client."))
@@ -199,8 +198,6 @@ def patch_call(
 def _me(request: HttpRequest) -> Operator:
     operator = Operator.objects.filter(user=actor(request)).first()
     if operator is None:
-        from django.http import Http404
-
         raise Http404
     return operator
 

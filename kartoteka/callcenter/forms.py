@@ -82,41 +82,33 @@ class CallFilter(StyledForm):
 # --- settings (administrators) ----------------------------------------------------------------
 
 
-class DispositionForm(forms.ModelForm):
+class _StyledModelForm(forms.ModelForm):
+    """Bootstrap classes on every widget, as StyledForm does for plain forms."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        style(self)
+
+
+class DispositionForm(_StyledModelForm):
     class Meta:
         model = Disposition
         fields = ["name", "position"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        style(self)
 
-
-class BreakReasonForm(forms.ModelForm):
+class BreakReasonForm(_StyledModelForm):
     class Meta:
         model = BreakReason
         fields = ["name", "limit_minutes"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        style(self)
 
-
-class OperatorForm(forms.ModelForm):
+class OperatorForm(_StyledModelForm):
     class Meta:
         model = Operator
         fields = ["user", "extension", "acw_seconds"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        style(self)
 
-
-class QueueForm(forms.ModelForm):
+class QueueForm(_StyledModelForm):
     class Meta:
         model = Queue
         fields = ["name", "callback_user"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        style(self)

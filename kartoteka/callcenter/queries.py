@@ -151,11 +151,12 @@ def callbacks(user: AnyUser, start: dt.date, end: dt.date) -> dict[str, Any]:
         started_at__gte=since,
         started_at__lt=until,
     )
-    if permissions.scope_of(user, "call", Action.VIEW) < permissions.Scope.ALL:
+    level = permissions.scope_of(user, "call", Action.VIEW)
+    if level < permissions.Scope.ALL:
         # A lost call is whoever's it rang, or its call-back assignee's, or nobody's yet.
         mine = permissions.condition(user, Action.VIEW, Call) or Q(pk__in=[])
         rows_q = mine | Q(user__isnull=True)
-        if permissions.scope_of(user, "call", Action.VIEW) < permissions.Scope.TEAM:
+        if level < permissions.Scope.TEAM:
             rows_q = mine | Q(callback_task__assignee=user)
         lost = lost.filter(rows_q)
     rows = list(

@@ -62,8 +62,7 @@ def handle_event(event: Event) -> None:
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
-                if not _claim(event):
-                    return
+                _claim(event)
                 if isinstance(event, CallEvent):
                     _apply_call(event)
                 else:
@@ -72,25 +71,26 @@ def handle_event(event: Event) -> None:
         except IntegrityError:
             # Two deliveries raced: either the ledger already has this event (done), or another
             # event created the same call first (try again: the call is there now).
-            key = {"provider": event.provider[:20], "event_id": event.event_id[:200]}
-            if ProcessedEvent.objects.filter(**key).exists():
+            if ProcessedEvent.objects.filter(**_ledger_key(event)).exists():
                 return
             if attempt == ATTEMPTS - 1:
                 raise
 
 
-def _claim(event: Event) -> bool:
+def _ledger_key(event: Event) -> dict[str, str]:
+    return {"provider": event.provider[:20], "event_id": event.event_id[:200]}
+
+
+def _claim(event: Event) -> None:
     """Write the event's ledger row; a redelivery fails on the unique key (IntegrityError),
     which handle_event reads as "done already" — no read before every write."""
-    key = {"provider": event.provider[:20], "event_id": event.event_id[:200]}
     kind = event.kind if isinstance(event, CallEvent) else f"operator.{event.state}"
     ProcessedEvent.objects.create(
-        **key,
+        **_ledger_key(event),
         call_ref=event.call_id[:150] if isinstance(event, CallEvent) else "",
         kind=str(kind)[:20],
         at=event.at,
     )
-    return True
 
 
 def _operator(extension: str) -> Operator | None:

@@ -8,6 +8,7 @@ The caller holds the transaction; `transition()` expects the operator row locked
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +22,7 @@ from kartoteka.callcenter.providers.base import OperatorState
 from kartoteka.core import permissions, realtime
 from kartoteka.core.permissions import Action, Denied
 
+log = logging.getLogger(__name__)
 Status = Operator.Status
 Source = OperatorStatusChange.Source
 
@@ -176,8 +178,6 @@ def acw_due() -> bool:
 
 def sync_with_pbx(operator_id: int) -> None:
     """Tell the active provider the operator's current state (a provider that cannot: fine)."""
-    import logging
-
     from kartoteka.callcenter.providers import active
     from kartoteka.callcenter.providers.base import ProviderError, Unsupported
 
@@ -191,6 +191,4 @@ def sync_with_pbx(operator_id: int) -> None:
     except Unsupported:
         return
     except ProviderError:
-        logging.getLogger(__name__).warning(
-            "the PBX did not take operator %s's state", operator.extension, exc_info=True
-        )
+        log.warning("the PBX did not take operator %s's state", operator.extension, exc_info=True)

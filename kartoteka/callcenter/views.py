@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,6 +36,13 @@ def _operator(request: HttpRequest) -> Operator | None:
     return (
         Operator.objects.select_related("break_reason", "call").filter(user=actor(request)).first()
     )
+
+
+def _flash_errors(request: HttpRequest, form: Form) -> None:
+    """A form posted from the console has no page of its own: its errors become messages."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
 
 
 def _supervises(request: HttpRequest) -> bool:
@@ -85,10 +93,7 @@ def set_status(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-    if form.errors:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+    _flash_errors(request, form)
     operator.refresh_from_db()
     if getattr(request, "htmx", False):
         return render(request, "callcenter/_status.html", {"operator": operator})
@@ -201,9 +206,7 @@ def dial(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Calling %(number)s: pick up your phone.") % {"number": number}
             )
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, str(error))
+    _flash_errors(request, form)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = ""

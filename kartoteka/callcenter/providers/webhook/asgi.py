@@ -26,6 +26,7 @@ from django.utils.datastructures import CaseInsensitiveMapping
 from kartoteka.callcenter.providers.webhook.views import (
     MAX_BODY,
     NOT_CONFIGURED,
+    TOO_LARGE,
     accept,
     check_length,
     configured,
@@ -65,7 +66,7 @@ async def _webhook(scope: Scope, receive: Receive, send: Send) -> None:
     refused = check_length(headers.get("Content-Length", ""))
     body = None if refused else await _body(receive)
     if body is None:
-        await _answer(send, *(refused or (413, {"detail": f"At most {MAX_BODY} bytes."})))
+        await _answer(send, *(refused or TOO_LARGE))
         return
     run = sync_to_async(_apply, thread_sensitive=False, executor=_executor)
     try:

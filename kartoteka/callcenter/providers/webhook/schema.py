@@ -18,7 +18,6 @@ from kartoteka.callcenter.providers.base import (
 CALL_TYPES = {f"call.{kind.value}": kind for kind in CallEventKind}
 OPERATOR_TYPES = {f"operator.{state.value}": state for state in OperatorState}
 MAX_EVENTS = 100
-Text = str
 
 
 class WebhookEvent(BaseModel):

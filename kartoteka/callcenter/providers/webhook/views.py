@@ -19,6 +19,7 @@ from kartoteka.callcenter.providers.webhook.provider import Rejected, WebhookPro
 
 MAX_BODY = 256 * 1024
 NOT_CONFIGURED = "The telephony webhook is not configured."
+TOO_LARGE: tuple[int, dict[str, Any]] = (413, {"detail": f"At most {MAX_BODY} bytes."})
 
 
 def configured() -> WebhookProvider | None:
@@ -28,7 +29,7 @@ def configured() -> WebhookProvider | None:
 
 def check_length(length: str) -> tuple[int, dict[str, Any]] | None:
     if length.isdigit() and int(length) > MAX_BODY:
-        return 413, {"detail": f"At most {MAX_BODY} bytes."}
+        return TOO_LARGE
     return None
 
 
