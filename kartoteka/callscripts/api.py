@@ -82,7 +82,9 @@ class ScriptDetail(ScriptOut):
 
 class ScriptIn(Strict):
     name: str = Field(max_length=services.MAX_NAME)
-    direction: str = Field("", max_length=3, json_schema_extra={"enum": list(Script.Direction.values)})
+    direction: str = Field(
+        "", max_length=3, json_schema_extra={"enum": list(Script.Direction.values)}
+    )
     queue_ids: list[int] = Field(default_factory=list, max_length=100)
     is_active: bool = False
     version: int | None = Field(None, ge=1, le=2**31)
