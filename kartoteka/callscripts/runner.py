@@ -8,7 +8,6 @@ instead of answering the wrong question.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from decimal import Decimal
 

@@ -17,7 +17,7 @@ from kartoteka.callcenter.models import Call, Disposition, Operator, Queue
 from kartoteka.callscripts import services
 from kartoteka.callscripts.models import Script, Step
 from kartoteka.callscripts.services import OptionData, ScriptData, StepData
-from tests.callcenter.conftest import ivan, make_operator, olga, oleg  # noqa: F401 - fixtures
+from tests.callcenter.conftest import ivan, make_operator, oleg, olga  # noqa: F401 - fixtures
 from tests.conftest import make_user
 
 __all__ = ["build", "make_call"]
@@ -30,7 +30,7 @@ def build(actor: Any, name: str = "Sales", **script: Any) -> Script:
         services.save_step(actor, made, None, None, StepData(text=f"step {n}", kind="final"))
         for n in range(4)
     ]
-    s1, s2, s3, s4 = (s.pk for s in steps)
+    _s1, s2, s3, s4 = (s.pk for s in steps)
     specs = [
         StepData(
             text="Hello {first_name}! Is it a good time?",
