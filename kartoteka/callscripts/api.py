@@ -9,6 +9,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
+from pydantic import field_validator
 
 from kartoteka.callcenter import queries as call_queries
 from kartoteka.callcenter.models import Disposition, Queue
@@ -132,7 +133,15 @@ class AnswerIn(Strict):
     script_id: int | None = Field(None, ge=1, le=2**62)
     step_id: int = Field(ge=1, le=2**62)
     option_id: int | None = Field(None, ge=1, le=2**62)
-    value: str | int | None = Field(None, max_length=runner.MAX_ANSWER)
+    # Text, a number (as text or a JSON number) or "yes"/"no".
+    value: str | None = Field(None, max_length=runner.MAX_ANSWER)
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return value
 
 
 # --- building responses -----------------------------------------------------------------------
@@ -390,7 +399,7 @@ def read_run(request: HttpRequest, call_id: int) -> dict[str, Any]:
 def answer(request: HttpRequest, call_id: int, payload: AnswerIn) -> dict[str, Any]:
     me = actor(request)
     call = call_queries.card(me, call_id, Action.EDIT)
-    value = "" if payload.value is None else str(payload.value)
+    value = payload.value or ""
     state = api_call(
         lambda: runner.answer(
             me, call, payload.script_id, payload.step_id, payload.option_id, value
