@@ -60,7 +60,10 @@ def live_steps(script: Script) -> list[Step]:
     """The script's steps in order, with their options (two queries)."""
     options = Prefetch("options", queryset=Option.objects.order_by("position", "id"))
     return list(
-        Step.objects.filter(script=script).order_by("position", "id").prefetch_related(options)
+        Step.objects.filter(script=script)
+        .select_related("disposition")
+        .order_by("position", "id")
+        .prefetch_related(options)
     )
 
 

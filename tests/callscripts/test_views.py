@@ -189,3 +189,23 @@ def test_finishing_reloads_the_card_with_the_suggested_result(client, olga, scri
     assert answer["HX-Refresh"] == "true"
     card = client.get(reverse("callcenter:card", args=[call.pk])).content.decode()
     assert 'id="script-finished"' in card and "selected>Sale</option>" in card
+
+
+def test_the_card_reads_the_path_in_constant_queries(client, olga, script, call):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kartoteka.callscripts import runner
+
+    client.force_login(olga.user)
+    url = reverse("callcenter:card", args=[call.pk])
+    first = services.live_steps(script)[0]
+    runner.answer(olga.user, call, script.pk, first.pk, first.options.first().pk)
+    client.get(url)
+    with CaptureQueriesContext(connection) as short:
+        client.get(url)
+    runner.answer(olga.user, call, script.pk, services.live_steps(script)[1].pk, None, "5")
+    runner.answer(olga.user, call, script.pk, services.live_steps(script)[2].pk, None, "yes")
+    with CaptureQueriesContext(connection) as long:
+        assert "Thank you!" in client.get(url).content.decode()
+    assert len(long) == len(short)

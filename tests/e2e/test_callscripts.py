@@ -77,6 +77,12 @@ def test_build_a_script_then_walk_it_on_a_call(new_page, user):  # type: ignore[
     expect(steps).to_have_count(3)
     expect(steps.nth(0)).to_contain_text("Yes, tell me → step 3")
     expect(steps.nth(0).get_by_role("link", name="→ step 2")).to_have_count(1)
+    with boss.expect_navigation():
+        steps.nth(0).get_by_role("link", name="edit").click()
+    boss.locator("#id_o-1-label").fill("Not now, thanks")
+    with boss.expect_navigation():
+        boss.locator("#step-form").get_by_role("button", name="Save").click()
+    expect(steps.nth(0)).to_contain_text("Not now, thanks → step 2")
     boss.locator("#id_is_active").check()
     with boss.expect_navigation():
         boss.locator("#script-form").get_by_role("button", name="Save").click()
