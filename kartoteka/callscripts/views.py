@@ -133,7 +133,7 @@ def step(request: HttpRequest, pk: int, step_pk: int | None = None) -> HttpRespo
             status = 409
         except ValidationError as exc:
             _option_errors(options, rows, exc)
-            add_service_errors(form, exc, {"next_step": "next_step"})
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("callscripts:edit", pk=script.pk)
