@@ -268,6 +268,10 @@ def _register_routers() -> None:
 
     api.add_router("/calls", calls_router)
     api.add_router("/operators", operators_router)
+    from kartoteka.callscripts.api import runs_router, scripts_router
+
+    api.add_router("/call-scripts", scripts_router)
+    api.add_router("/calls", runs_router)
 
 
 _register_routers()

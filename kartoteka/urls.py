@@ -14,6 +14,7 @@ urlpatterns = [
     path("segments/", include("kartoteka.segments.urls")),
     path("analytics/", include("kartoteka.segments.analytics_urls")),
     path("calls/", include("kartoteka.callcenter.urls")),
+    path("call-scripts/", include("kartoteka.callscripts.urls")),
     path("telephony/", include(webhook_urls)),
     path("api/v1/", api.urls),
 ]
