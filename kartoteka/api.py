@@ -268,6 +268,9 @@ def _register_routers() -> None:
 
     api.add_router("/calls", calls_router)
     api.add_router("/operators", operators_router)
+    from kartoteka.ivr.api import router as ivr
+
+    api.add_router("/ivr", ivr)
 
 
 _register_routers()

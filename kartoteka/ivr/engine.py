@@ -254,7 +254,9 @@ def feed(tree: Tree, crm: Crm, state: State, digits: str | None) -> Step:
     return Step(next_state, tuple(out))
 
 
-def _choose(tree: Tree, crm: Crm, state: State, node: Node, digits: str, out: list[Action]) -> State:
+def _choose(
+    tree: Tree, crm: Crm, state: State, node: Node, digits: str, out: list[Action]
+) -> State:
     if digits == REPEAT_KEY:
         return _prompt(node, state, out)
     if digits == BACK_KEY:
@@ -317,7 +319,9 @@ def _enter(tree: Tree, crm: Crm, state: State, node_id: int, out: list[Action]) 
             return _end(replace(state, queue=node.queue), Route(node.queue), out)
         else:  # hang up (or a route whose queue is gone)
             _say(node, out)
-            return _end(state, Hangup(), out, "" if node.prompt or node.sound else tree.texts.goodbye)
+            return _end(
+                state, Hangup(), out, "" if node.prompt or node.sound else tree.texts.goodbye
+            )
     return _end(state, Hangup(), out, tree.texts.goodbye)
 
 

@@ -87,15 +87,9 @@ class Node(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=80)
     prompt = models.TextField(_("prompt text (for speech synthesis)"), max_length=1000, blank=True)
-    sound = models.CharField(
-        _("sound file"), max_length=200, blank=True, validators=[sound_name]
-    )
-    key = models.CharField(
-        _("variable"), max_length=30, blank=True, validators=[variable_name]
-    )
-    validation = models.CharField(
-        _("validation"), max_length=8, choices=Check.choices, blank=True
-    )
+    sound = models.CharField(_("sound file"), max_length=200, blank=True, validators=[sound_name])
+    key = models.CharField(_("variable"), max_length=30, blank=True, validators=[variable_name])
+    validation = models.CharField(_("validation"), max_length=8, choices=Check.choices, blank=True)
     answer = models.CharField(_("answer"), max_length=20, choices=Answer.choices, blank=True)
     queue = models.ForeignKey(
         "callcenter.Queue",

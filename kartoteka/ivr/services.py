@@ -169,12 +169,16 @@ def _tree_errors(row: Node, has_children: bool) -> dict[str, list[str]]:
         errors["parent"] = [_("Nothing can go below a route, a hang-up or a back node.")]
     height = _height(row.pk, kids) if row.pk is not None else 0
     if _depth(parent.pk, parents) + height > engine.MAX_DEPTH:
-        errors["parent"] = [_("Too deep: at most %(n)d levels below the main menu.") % {"n": engine.MAX_DEPTH}]
+        errors["parent"] = [
+            _("Too deep: at most %(n)d levels below the main menu.") % {"n": engine.MAX_DEPTH}
+        ]
     if parent.kind == Node.Kind.MENU:
         if not row.digit:
             errors["digit"] = [_("Choose the digit that selects it in the menu.")]
         elif parent.children.filter(digit=row.digit).exclude(pk=row.pk).exists():
-            errors["digit"] = [_("Another choice of this menu already uses %(digit)s.") % {"digit": row.digit}]
+            errors["digit"] = [
+                _("Another choice of this menu already uses %(digit)s.") % {"digit": row.digit}
+            ]
     if has_children and row.kind in LEAVES:
         errors["kind"] = [_("This node has nodes below it; a route, hang-up or back node cannot.")]
     return errors
@@ -246,7 +250,12 @@ def save_node(
                 row.save()
         except IntegrityError:
             raise ValidationError(
-                {"digit": [_("Another choice of this menu already uses %(digit)s.") % {"digit": row.digit}]}
+                {
+                    "digit": [
+                        _("Another choice of this menu already uses %(digit)s.")
+                        % {"digit": row.digit}
+                    ]
+                }
             ) from None
         _bump(locked)
         audit.record(actor, "configure", locked, node=row.pk, title=row.title)
@@ -259,7 +268,9 @@ def move_node(actor: User, node: Node, offset: int, expected_version: int | None
     require_editor(actor)
     with transaction.atomic():
         menu = _locked(node.menu, expected_version)
-        siblings = list(Node.objects.filter(menu=menu, parent_id=node.parent_id).order_by("position", "id"))
+        siblings = list(
+            Node.objects.filter(menu=menu, parent_id=node.parent_id).order_by("position", "id")
+        )
         index = next((i for i, s in enumerate(siblings) if s.pk == node.pk), None)
         if index is None or not 0 <= index + offset < len(siblings):
             return
@@ -284,7 +295,12 @@ def delete_node(actor: User, node: Node, expected_version: int | None, with_chil
             ids += level
         if len(ids) > 1 and not with_children:
             raise ValidationError(
-                {"__all__": [_("This node has %(n)d nodes below it: confirm to delete them too.") % {"n": len(ids) - 1}]}
+                {
+                    "__all__": [
+                        _("This node has %(n)d nodes below it: confirm to delete them too.")
+                        % {"n": len(ids) - 1}
+                    ]
+                }
             )
         snapshot = list(Node.objects.filter(pk__in=ids).values(*NODE_FIELDS, "id"))
         Node.objects.filter(pk__in=ids).delete()

@@ -202,7 +202,10 @@ def test_chained_answers_return_to_the_menu():
         ]
     )
     step = walk(t, "1")
-    assert [a.text for a in step.actions if isinstance(a, Say)] == ["a of None deal -", "b of None deal -"]
+    assert [a.text for a in step.actions if isinstance(a, Say)] == [
+        "a of None deal -",
+        "b of None deal -",
+    ]
     assert step.state.node == 1 and step.last == Collect(1, 5, 1)
 
 
