@@ -93,10 +93,11 @@ class _Walk:
 
 
 async def _say(session: AgiSession, say: engine.Say) -> None:
+    tts = str(getattr(settings, "IVR_TTS_APP", ""))
     if say.sound:
         await session.stream_file(say.sound)
-    elif say.text and getattr(settings, "IVR_TTS_APP", ""):
-        await session.exec(settings.IVR_TTS_APP, say.text.replace(",", " "))
+    elif say.text and tts:
+        await session.exec(tts, say.text.replace(",", " "))
     if say.digits:
         await session.say_digits(say.digits)
 

@@ -145,10 +145,10 @@ def _tree_errors(row: Node, has_children: bool) -> dict[str, list[str]]:
     """What the node's place in the tree forbids."""
     errors: dict[str, list[str]] = {}
     family = list(Node.objects.filter(menu_id=row.menu_id).values_list("pk", "parent_id"))
-    parents = dict(family)
+    parents: dict[int, int | None] = dict(family)
     kids: dict[int | None, list[int]] = {}
-    for pk, parent in family:
-        kids.setdefault(parent, []).append(pk)
+    for pk, above in family:
+        kids.setdefault(above, []).append(pk)
     parent = row.parent
     if row.pk is not None and parents.get(row.pk, 0) is None:  # the root stays the root
         if parent is not None:

@@ -21,8 +21,6 @@ from kartoteka.ivr import crm, engine, runtime, services
 from kartoteka.ivr.forms import MenuForm, NodeForm, TryForm
 from kartoteka.ivr.models import Menu, Node
 
-STALE = "Someone changed this menu meanwhile: the page now shows their version; redo your change."
-
 
 @dataclass
 class Row:
@@ -161,7 +159,10 @@ def menu_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _stale(request: HttpRequest, menu: Menu) -> HttpResponse:
-    messages.error(request, _(STALE))
+    messages.error(
+        request,
+        _("Someone changed this menu meanwhile: the page shows their version; redo your change."),
+    )
     return redirect("ivr:menu", menu.pk)
 
 
@@ -278,7 +279,9 @@ def try_it(request: HttpRequest, pk: int) -> HttpResponse:
     lines: list[str] = list(saved.get("lines", []))[-200:]
     error = ""
     if not form.is_valid():
-        error = " ".join(f"{form.fields[k].label}: {' '.join(v)}" for k, v in form.errors.items())
+        error = " ".join(
+            f"{form.fields[k].label}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()
+        )
     else:
         tree = runtime.load_tree(menu)
         press = request.POST.get("press", "")

@@ -42,7 +42,12 @@ def test_build_a_menu_and_walk_it(page, live_server):  # type: ignore[no-untyped
     )
     deal = sales.create_deal(
         None,
-        {"title": "Окна", "client": ivan, "amount": Decimal(15000), "expected_close": dt.date(2026, 12, 20)},
+        {
+            "title": "Окна",
+            "client": ivan,
+            "amount": Decimal(15000),
+            "expected_close": dt.date(2026, 12, 20),
+        },
     )
     login(page, "ada")
     page.goto("/ivr/")
@@ -51,7 +56,14 @@ def test_build_a_menu_and_walk_it(page, live_server):  # type: ignore[no-untyped
     page.get_by_role("button", name="Create").click()
     expect(page.locator("#tree")).to_contain_text("Main menu")
 
-    _add_child(page, "Main menu", kind="menu", digit="1", title="Billing", prompt="Billing: 1 for your deal")
+    _add_child(
+        page,
+        "Main menu",
+        kind="menu",
+        digit="1",
+        title="Billing",
+        prompt="Billing: 1 for your deal",
+    )
     expect(page.locator("#tree li[data-title='Billing']")).to_be_visible()
     _add_child(page, "Main menu", kind="route", digit="2", title="Sales", queue="sales")
     _add_child(

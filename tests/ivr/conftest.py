@@ -13,7 +13,8 @@ from kartoteka.callcenter.models import Queue
 from kartoteka.ivr import services
 from kartoteka.ivr.models import Menu, Node
 from kartoteka.sales import services as sales
-from tests.callcenter.conftest import SECRET, ivan, make_operator, signed, webhook_secret  # noqa: F401
+from tests.callcenter.conftest import ivan as ivan
+from tests.callcenter.conftest import webhook_secret as webhook_secret
 
 DID = "+74950000000"
 

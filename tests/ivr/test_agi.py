@@ -1,4 +1,4 @@
-"""The FastAGI handler against a fake AGI session: prompts, digits, KT_QUEUE, answers on the call."""
+"""The FastAGI handler with a fake AGI session: prompts, digits, KT_QUEUE, answers on the call."""
 
 from __future__ import annotations
 

@@ -102,7 +102,13 @@ def test_an_operator_gets_403_and_nothing_changes(menu, sales):
     root = Node.objects.get(menu=menu, parent=None)
     assert api.get("/ivr/menus").status_code == 403
     assert api.get(f"/ivr/menus/{menu.pk}").status_code == 403
-    body = {"parent_id": root.pk, "kind": "hangup", "title": "x", "digit": "7", "version": menu.version}
+    body = {
+        "parent_id": root.pk,
+        "kind": "hangup",
+        "title": "x",
+        "digit": "7",
+        "version": menu.version,
+    }
     assert api.post(f"/ivr/menus/{menu.pk}/nodes", body).status_code == 403
     assert api.post("/ivr/menus", {"name": "Mine"}).status_code == 403
     assert api.delete(f"/ivr/menus/{menu.pk}?version={menu.version}").status_code == 403
@@ -117,7 +123,13 @@ def test_a_head_builds_a_menu(helen, queue):
     root = menu["nodes"][0]
     added = api.post(
         f"/ivr/menus/{menu['id']}/nodes",
-        {"parent_id": root["id"], "kind": "route", "digit": "1", "title": "Ops", "queue_id": queue.pk},
+        {
+            "parent_id": root["id"],
+            "kind": "route",
+            "digit": "1",
+            "title": "Ops",
+            "queue_id": queue.pk,
+        },
         **{"If-Match": f'"{menu["version"]}"'},
     )
     assert added.status_code == 201, added.json()
@@ -141,7 +153,17 @@ def test_node_errors_name_the_field(admin, menu, queue):
         ({**base, "kind": "hangup"}, "digit"),
         ({**base, "kind": "hangup", "digit": "²"}, "digit"),
         ({**base, "kind": "hangup", "digit": "5", "sound": "../../etc/passwd"}, "sound"),
-        ({**base, "kind": "input", "digit": "5", "validation": "deal", "min_digits": 5, "max_digits": 2}, "max_digits"),
+        (
+            {
+                **base,
+                "kind": "input",
+                "digit": "5",
+                "validation": "deal",
+                "min_digits": 5,
+                "max_digits": 2,
+            },
+            "max_digits",
+        ),
         ({**base, "kind": "hangup", "digit": "5", "queue_id": 999999}, "queue_id"),
         ({**base, "kind": "hangup", "digit": "5", "owner": 1}, "owner"),
     ]
@@ -160,12 +182,26 @@ def test_other_menus_node_ids_are_refused(admin, menu):
     other = services.save_menu(admin, None, {"name": "Other"})
     other_root = Node.objects.get(menu=other, parent=None)
     root = Node.objects.get(menu=menu, parent=None)
-    body = {"parent_id": other_root.pk, "kind": "hangup", "title": "x", "digit": "3", "version": menu.version}
+    body = {
+        "parent_id": other_root.pk,
+        "kind": "hangup",
+        "title": "x",
+        "digit": "3",
+        "version": menu.version,
+    }
     response = api.post(f"/ivr/menus/{menu.pk}/nodes", body)
     assert response.json()["detail"][0]["loc"] == ["body", "parent_id"]
-    assert api.patch(f"/ivr/menus/{other.pk}/nodes/{root.pk}", {"title": "x", "version": other.version}).status_code == 404
+    assert (
+        api.patch(
+            f"/ivr/menus/{other.pk}/nodes/{root.pk}", {"title": "x", "version": other.version}
+        ).status_code
+        == 404
+    )
     sales_node = Node.objects.get(menu=menu, title="Sales")
-    moved = api.patch(f"/ivr/menus/{menu.pk}/nodes/{sales_node.pk}", {"parent_id": other_root.pk, "version": menu.version})
+    moved = api.patch(
+        f"/ivr/menus/{menu.pk}/nodes/{sales_node.pk}",
+        {"parent_id": other_root.pk, "version": menu.version},
+    )
     assert moved.status_code == 422
     assert Node.objects.get(pk=sales_node.pk).parent_id == root.pk
 
@@ -175,7 +211,9 @@ def test_tree_rules_and_versions(admin, menu):
     billing = Node.objects.get(menu=menu, title="Billing")
     number = Node.objects.get(menu=menu, title="Deal number")
     v = menu.version
-    under_itself = api.patch(f"/ivr/menus/{menu.pk}/nodes/{billing.pk}", {"parent_id": number.pk, "version": v})
+    under_itself = api.patch(
+        f"/ivr/menus/{menu.pk}/nodes/{billing.pk}", {"parent_id": number.pk, "version": v}
+    )
     assert under_itself.json()["detail"][0]["loc"] == ["body", "parent_id"]
     stale = api.patch(f"/ivr/menus/{menu.pk}/nodes/{billing.pk}", {"title": "B", "version": v - 1})
     assert stale.status_code == 412
@@ -200,14 +238,26 @@ def test_too_deep_is_refused(admin):
         menu.refresh_from_db()
         made = api.post(
             f"/ivr/menus/{menu.pk}/nodes",
-            {"parent_id": parent.pk, "kind": "menu", "digit": "1", "title": f"L{level}", "version": menu.version},
+            {
+                "parent_id": parent.pk,
+                "kind": "menu",
+                "digit": "1",
+                "title": f"L{level}",
+                "version": menu.version,
+            },
         )
         assert made.status_code == 201, made.json()
         parent = Node.objects.get(pk=made.json()["id"])
     menu.refresh_from_db()
     deeper = api.post(
         f"/ivr/menus/{menu.pk}/nodes",
-        {"parent_id": parent.pk, "kind": "hangup", "digit": "1", "title": "L7", "version": menu.version},
+        {
+            "parent_id": parent.pk,
+            "kind": "hangup",
+            "digit": "1",
+            "title": "L7",
+            "version": menu.version,
+        },
     )
     assert deeper.status_code == 422 and deeper.json()["detail"][0]["loc"] == ["body", "parent_id"]
 
@@ -218,6 +268,9 @@ def test_menu_numbers_are_unique_among_active_menus(admin, menu):
     assert clash.status_code == 422 and clash.json()["detail"][0]["loc"] == ["body", "number"]
     bad = api.post("/ivr/menus", {"name": "Three", "number": "abc"})
     assert bad.json()["detail"][0]["loc"] == ["body", "number"]
-    assert api.post("/ivr/menus", {"name": "Hotline"}).json()["detail"][0]["loc"] == ["body", "name"]
+    assert api.post("/ivr/menus", {"name": "Hotline"}).json()["detail"][0]["loc"] == [
+        "body",
+        "name",
+    ]
     assert Menu.objects.count() == 1
     assert Queue.objects.count() == 1

@@ -15,7 +15,9 @@ from tests.callcenter.conftest import IVAN_PHONE, event
 
 
 def test_a_deal_number_is_checked_against_the_crm(deal, ivan, carol):
-    assert crm.check("deal", str(deal.pk), ivan.pk) == engine.Checked(True, ivan.pk, {"_deal": str(deal.pk)})
+    assert crm.check("deal", str(deal.pk), ivan.pk) == engine.Checked(
+        True, ivan.pk, {"_deal": str(deal.pk)}
+    )
     assert crm.check("deal", str(deal.pk), None).client_id == ivan.pk
     assert not crm.check("deal", str(deal.pk), ivan.pk + 1000).ok  # another client's deal
     assert not crm.check("deal", "999999", None).ok
@@ -28,7 +30,9 @@ def test_a_deal_number_is_checked_against_the_crm(deal, ivan, carol):
 
 def test_answers_read_real_deals(deal, ivan):
     open_deals = crm.answer("open_deals", ivan.pk, {})
-    assert open_deals.text == "You have 1 open deal for 15000.00 RUB." and open_deals.digits == "15000"
+    assert (
+        open_deals.text == "You have 1 open deal for 15000.00 RUB." and open_deals.digits == "15000"
+    )
     stage = crm.answer("deal_stage", ivan.pk, {"_deal": str(deal.pk)})
     assert f"Deal {deal.pk}: {deal.stage.name}." in stage.text and "20.12.2026" in stage.text
     assert crm.answer("last_invoice", ivan.pk, {}).text == "You have no invoices."
@@ -42,7 +46,11 @@ def test_a_session_walks_the_menu_and_the_call_card_gets_the_answers(menu, deal,
     runtime.feed_session(session.token, "1")
     _s, step = runtime.feed_session(session.token, str(deal.pk))
     call = Call.objects.get(provider="webhook", call_id="c-77")
-    assert call.ivr == {"menu": "Hotline", "path": "Billing › Deal number › Stage › Billing", "deal": str(deal.pk)}
+    assert call.ivr == {
+        "menu": "Hotline",
+        "path": "Billing › Deal number › Stage › Billing",
+        "deal": str(deal.pk),
+    }
     assert call.client_id == ivan.pk
     _s, step = runtime.feed_session(session.token, "*")
     _s, step = runtime.feed_session(session.token, "2")
@@ -59,7 +67,13 @@ def test_ivr_answers_merge_with_what_telephony_events_wrote(menu):
     runtime.feed_session(session.token, "2")
     calls.handle_event(event("queued", "c-78", queue="sales", ivr={"vip": "yes"}))
     call = Call.objects.get(call_id="c-78")
-    assert call.ivr == {"lang": "ru", "menu": "Hotline", "path": "Sales", "queue": "sales", "vip": "yes"}
+    assert call.ivr == {
+        "lang": "ru",
+        "menu": "Hotline",
+        "path": "Sales",
+        "queue": "sales",
+        "vip": "yes",
+    }
     assert call.status == Call.Status.QUEUED and Call.objects.filter(call_id="c-78").count() == 1
 
 
@@ -84,7 +98,7 @@ def test_concurrent_writers_keep_every_key():
         try:
             for i in range(10):
                 runtime.record_on_call("webhook", "race", {f"k{n}_{i}": "v"}, caller=IVAN_PHONE)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -40,7 +40,9 @@ def test_an_operator_gets_403_everywhere(client, menu, sales):
     root = Node.objects.get(menu=menu, parent=None)
     assert client.get("/ivr/").status_code == 403
     assert client.get(f"/ivr/{menu.pk}/").status_code == 403
-    assert client.post(f"/ivr/{menu.pk}/nodes/", node_body(menu, root, digit="7")).status_code == 403
+    assert (
+        client.post(f"/ivr/{menu.pk}/nodes/", node_body(menu, root, digit="7")).status_code == 403
+    )
     assert client.post(f"/ivr/{menu.pk}/delete/", {"confirm": "yes"}).status_code == 403
     assert client.post(f"/ivr/{menu.pk}/try/", {"press": "start"}).status_code == 403
     assert Node.objects.filter(menu=menu).count() == 6 and Menu.objects.count() == 1
@@ -61,7 +63,9 @@ def test_a_duplicate_digit_is_named(admin_client, menu):
     response = admin_client.post(f"/ivr/{menu.pk}/nodes/", node_body(menu, root, digit="1"))
     assert response.status_code == 422
     assert 'data-field="digit"' in response.content.decode()
-    route = admin_client.post(f"/ivr/{menu.pk}/nodes/", node_body(menu, root, digit="5", kind="route"))
+    route = admin_client.post(
+        f"/ivr/{menu.pk}/nodes/", node_body(menu, root, digit="5", kind="route")
+    )
     assert 'data-field="queue"' in route.content.decode()
     assert Node.objects.filter(menu=menu).count() == 6
 
@@ -77,13 +81,19 @@ def test_add_edit_move_delete(admin_client, menu):
     admin_client.post(
         f"/ivr/{menu.pk}/nodes/{bye.pk}/move/", {"direction": "up", "version": menu.version}
     )
-    titles = list(Node.objects.filter(parent=root).order_by("position").values_list("title", flat=True))
+    titles = list(
+        Node.objects.filter(parent=root).order_by("position").values_list("title", flat=True)
+    )
     assert titles == ["Billing", "Bye", "Sales"]
-    stale = admin_client.post(f"/ivr/{menu.pk}/nodes/{bye.pk}/move/", {"direction": "up", "version": 1})
+    stale = admin_client.post(
+        f"/ivr/{menu.pk}/nodes/{bye.pk}/move/", {"direction": "up", "version": 1}
+    )
     assert stale.status_code == 302
     billing = Node.objects.get(menu=menu, title="Billing")
     menu.refresh_from_db()
-    asks = admin_client.post(f"/ivr/{menu.pk}/nodes/{billing.pk}/delete/", {"version": menu.version})
+    asks = admin_client.post(
+        f"/ivr/{menu.pk}/nodes/{billing.pk}/delete/", {"version": menu.version}
+    )
     assert asks.status_code == 302 and f"?delete={billing.pk}" in asks["Location"]
     assert Node.objects.filter(pk=billing.pk).exists()
     page = admin_client.get(asks["Location"])
@@ -102,18 +112,28 @@ def test_try_it_walks_the_engine(admin_client, menu, deal):
     admin_client.post(f"/ivr/{menu.pk}/try/", {"key": "1"})
     said = admin_client.post(f"/ivr/{menu.pk}/try/", {"digits": str(deal.pk), "press": "send"})
     text = said.content.decode()
-    assert "20.12.2026" in text and f"<dd class=\"col-8\">{deal.pk}</dd>" in text
+    assert "20.12.2026" in text and f'<dd class="col-8">{deal.pk}</dd>' in text
     bad = admin_client.post(f"/ivr/{menu.pk}/try/", {"digits": "²", "press": "send"})
     assert bad.status_code == 422
     assert not Call.objects.exists()  # trying writes no call
 
 
 def test_the_call_card_shows_the_answers(client, admin, menu):
-    calls.handle_event(event("ringing", "card-1", ivr={"menu": "Hotline", "path": "Billing › Deal number", "deal": "17"}))
+    calls.handle_event(
+        event(
+            "ringing",
+            "card-1",
+            ivr={"menu": "Hotline", "path": "Billing › Deal number", "deal": "17"},
+        )
+    )
     client.force_login(admin)
     call = Call.objects.get(call_id="card-1")
     page = client.get(f"/calls/{call.pk}/").content.decode()
-    assert 'id="call-ivr"' in page and "Billing › Deal number" in page and 'data-key="deal">17<' in page
+    assert (
+        'id="call-ivr"' in page
+        and "Billing › Deal number" in page
+        and 'data-key="deal">17<' in page
+    )
 
 
 def test_menu_settings_and_delete(admin_client, menu):
