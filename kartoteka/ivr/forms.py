@@ -13,18 +13,19 @@ from kartoteka.ivr.models import Menu, Node
 from kartoteka.ivr.services import MENU_FIELDS, NODE_FIELDS
 
 
-def _version() -> forms.IntegerField:
+def _version(required: bool = True) -> forms.IntegerField:
+    """The menu version the page showed: a save naming an older one is refused."""
     return forms.IntegerField(
-        widget=forms.HiddenInput, min_value=1, max_value=2**31, required=False
+        widget=forms.HiddenInput, min_value=1, max_value=2**31, required=required
     )
 
 
 class MenuForm(forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, versioned: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields.update(fields_for_model(Menu, fields=MENU_FIELDS))
         self.fields["number"].help_text = _("The number callers dial (DID) or a short number.")
-        self.fields["version"] = _version()
+        self.fields["version"] = _version(required=versioned)
         style(self)
 
 

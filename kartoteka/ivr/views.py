@@ -3,6 +3,7 @@ edit, move, delete), and "try it", which walks the menu through the same engine 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,15 +112,10 @@ def menu_create(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     services.require_editor(user)
     form = MenuForm(request.POST, prefix="menu")
-    if form.is_valid():
-        fields = {k: form.cleaned_data[k] for k in services.MENU_FIELDS}
-        try:
-            menu = services.save_menu(user, None, fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Menu created."))
-            return redirect("ivr:menu", menu.pk)
+    menu = _saved(form, services.MENU_FIELDS, lambda f, _v: services.save_menu(user, None, f))
+    if menu is not None:
+        messages.success(request, _("Menu created."))
+        return redirect("ivr:menu", menu.pk)
     menus = Menu.objects.order_by("name")
     return render(request, "ivr/menus.html", {"menus": menus, "form": form}, status=422)
 
@@ -132,18 +128,16 @@ def menu_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def menu_save(request: HttpRequest, pk: int) -> HttpResponse:
     menu = _menu(request, pk)
-    form = MenuForm(request.POST, prefix="menu")
-    if form.is_valid():
-        fields = {k: form.cleaned_data[k] for k in services.MENU_FIELDS}
-        try:
-            services.save_menu(actor(request), menu, fields, form.cleaned_data["version"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except StaleVersion:
-            return _stale(request, menu)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("ivr:menu", menu.pk)
+    form = MenuForm(request.POST, prefix="menu", versioned=True)
+    try:
+        saved = _saved(
+            form, services.MENU_FIELDS, lambda f, v: services.save_menu(actor(request), menu, f, v)
+        )
+    except StaleVersion:
+        return _stale(request, menu)
+    if saved is not None:
+        messages.success(request, _("Saved."))
+        return redirect("ivr:menu", menu.pk)
     return _page(request, menu, status=422, menu_form=form)
 
 
@@ -156,6 +150,18 @@ def menu_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.delete_menu(actor(request), menu)
     messages.success(request, _("Menu deleted."))
     return redirect("ivr:list")
+
+
+def _saved(form: Any, names: tuple[str, ...], write: Callable[[dict[str, Any], int], Any]) -> Any:
+    """What the service saved from a valid form, or None with its errors on the form's fields
+    (StaleVersion goes up to the view)."""
+    if not form.is_valid():
+        return None
+    try:
+        return write({k: form.cleaned_data[k] for k in names}, form.cleaned_data["version"])
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
 
 
 def _stale(request: HttpRequest, menu: Menu) -> HttpResponse:
@@ -178,19 +184,17 @@ def node_save(request: HttpRequest, pk: int, node_id: int | None = None) -> Http
         if node is None:
             raise Http404
     form = NodeForm(request.POST, menu=menu, prefix="node")
-    if form.is_valid():
-        fields = {k: form.cleaned_data[k] for k in services.NODE_FIELDS}
-        try:
-            saved = services.save_node(
-                actor(request), menu, node, fields, form.cleaned_data["version"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except StaleVersion:
-            return _stale(request, menu)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(reverse("ivr:menu", args=[menu.pk]) + f"#node-{saved.pk}")
+    try:
+        saved = _saved(
+            form,
+            services.NODE_FIELDS,
+            lambda f, v: services.save_node(actor(request), menu, node, f, v),
+        )
+    except StaleVersion:
+        return _stale(request, menu)
+    if saved is not None:
+        messages.success(request, _("Saved."))
+        return redirect(reverse("ivr:menu", args=[menu.pk]) + f"#node-{saved.pk}")
     mode = "edit" if node is not None else "add"
     return _page(request, menu, status=422, node_form=form, mode=mode, node=node)
 
