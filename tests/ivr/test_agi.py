@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Iterable
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 
 from kartoteka.callcenter.models import Call
 from kartoteka.ivr import agi
@@ -48,7 +50,12 @@ class FakeAgi:
 
 
 def run(session: FakeAgi, *args: str) -> None:
-    asyncio.run(agi.run_ivr(session, list(args)))
+    try:
+        asyncio.run(agi.run_ivr(session, list(args)))
+    finally:
+        # The ORM ran in asgiref's worker thread: close its connection there, or PostgreSQL
+        # cannot drop the test database at the end.
+        asyncio.run(sync_to_async(connections.close_all)())
 
 
 @pytest.fixture(autouse=True)

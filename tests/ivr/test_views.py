@@ -146,3 +146,16 @@ def test_menu_settings_and_delete(admin_client, menu):
     assert Menu.objects.filter(pk=menu.pk).exists()
     admin_client.post(f"/ivr/{menu.pk}/delete/", {"confirm": "yes"})
     assert not Menu.objects.filter(pk=menu.pk).exists()
+
+
+def test_titles_are_escaped_and_stale_pages_refused(admin_client, menu):
+    root = Node.objects.get(menu=menu, parent=None)
+    evil = '"><img src=x onerror=alert(1)>'
+    admin_client.post(
+        f"/ivr/{menu.pk}/nodes/", node_body(menu, root, digit="8", kind="hangup", title=evil)
+    )
+    page = admin_client.get(f"/ivr/{menu.pk}/").content.decode()
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+    old = node_body(menu, root, digit="7", kind="hangup", title="Late")  # the version before
+    stale = admin_client.post(f"/ivr/{menu.pk}/nodes/", old)
+    assert stale.status_code == 302 and not Node.objects.filter(title="Late").exists()
