@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kartoteka.callcenter.models import Call, Queue
 from kartoteka.ivr import services
@@ -274,3 +276,50 @@ def test_menu_numbers_are_unique_among_active_menus(admin, menu):
     ]
     assert Menu.objects.count() == 1
     assert Queue.objects.count() == 1
+
+
+NODE_KEYS = [
+    "parent_id",
+    "digit",
+    "kind",
+    "title",
+    "prompt",
+    "sound",
+    "key",
+    "validation",
+    "answer",
+    "queue_id",
+    "min_digits",
+    "max_digits",
+    "retries",
+    "timeout_s",
+    "version",
+    "menu_id",
+    "position",
+]
+GARBAGE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(max_size=40),
+    st.sampled_from(["²", "1' OR 1=1--", "../x", "menu", "route", "deal", "\x00", "9" * 40]),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.dictionaries(st.sampled_from(NODE_KEYS), GARBAGE, max_size=6))
+def test_garbage_node_bodies_never_500_nor_half_write(admin, menu, body):
+    api = Api(admin)
+    node = Node.objects.filter(menu=menu, title="Billing").first()
+    before = list(Node.objects.filter(menu=menu).order_by("pk").values())
+    for response in (
+        api.post(f"/ivr/menus/{menu.pk}/nodes", body),
+        api.patch(f"/ivr/menus/{menu.pk}/nodes/{node.pk}", body),
+    ):
+        assert response.status_code < 500, (body, response.content)
+        if response.status_code >= 400:
+            assert list(Node.objects.filter(menu=menu).order_by("pk").values()) == before
+        before = list(Node.objects.filter(menu=menu).order_by("pk").values())
