@@ -208,8 +208,8 @@ def _normalized(row: Node) -> None:
         row.answer = ""
     if row.kind != Node.Kind.ROUTE:
         row.queue = None
-    if row.parent is not None and row.parent.kind != Node.Kind.MENU:
-        row.digit = ""
+    if row.parent is None or row.parent.kind != Node.Kind.MENU:
+        row.digit = ""  # only a menu's choices are selected by a digit
 
 
 def save_node(
