@@ -272,6 +272,9 @@ def _register_routers() -> None:
 
     api.add_router("/call-scripts", scripts_router)
     api.add_router("/calls", runs_router)
+    from kartoteka.ivr.api import router as ivr
+
+    api.add_router("/ivr", ivr)
 
 
 _register_routers()

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kartoteka.segments",
     "kartoteka.callcenter",
     "kartoteka.callscripts",
+    "kartoteka.ivr",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,8 @@ if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
 LIST_PAGE_SIZE = 50
 
 # Telephony: which PBX integration is wired in ("" = none) and its settings.
+# The Asterisk application that speaks a voice-menu prompt with no sound file (e.g. Festival).
+IVR_TTS_APP = env_str("IVR_TTS_APP", "")
 TELEPHONY_PROVIDER = env_choice("TELEPHONY_PROVIDER", "", {"", "webhook", "asterisk"})
 TELEPHONY_CONFIG: dict[str, Any] = {
     # Generic webhook: the shared HMAC secret, and where click-to-call requests go.

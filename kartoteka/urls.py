@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from kartoteka.api import api
 from kartoteka.callcenter.urls import webhook_urls
+from kartoteka.ivr.urls import step_urls as ivr_step_urls
 
 urlpatterns = [
     path("", include("kartoteka.core.urls")),
@@ -16,5 +17,7 @@ urlpatterns = [
     path("calls/", include("kartoteka.callcenter.urls")),
     path("call-scripts/", include("kartoteka.callscripts.urls")),
     path("telephony/", include(webhook_urls)),
+    path("ivr/", include("kartoteka.ivr.urls")),
+    path("telephony/ivr/", include(ivr_step_urls)),
     path("api/v1/", api.urls),
 ]
