@@ -268,6 +268,9 @@ def _register_routers() -> None:
 
     api.add_router("/calls", calls_router)
     api.add_router("/operators", operators_router)
+    from kartoteka.quality.api import router as quality
+
+    api.add_router("/quality", quality)
 
 
 _register_routers()

@@ -15,5 +15,6 @@ urlpatterns = [
     path("analytics/", include("kartoteka.segments.analytics_urls")),
     path("calls/", include("kartoteka.callcenter.urls")),
     path("telephony/", include(webhook_urls)),
+    path("quality/", include("kartoteka.quality.urls")),
     path("api/v1/", api.urls),
 ]
