@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
+from django.http import Http404
 from django.utils import timezone
 
 from kartoteka.accounts.models import User
@@ -38,7 +39,10 @@ def scorecards(user: AnyUser) -> QuerySet[Scorecard]:
 
 
 def scorecard_or_404(user: AnyUser, pk: object) -> Scorecard:
-    return permissions.get_or_404(user, Action.VIEW, scorecards(user), pk=pk)
+    found = scorecards(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def operator_ids(user: AnyUser) -> list[int] | None:
@@ -64,10 +68,14 @@ def visible_evaluations(user: AnyUser) -> QuerySet[Evaluation]:
 
 
 def evaluation_or_404(user: AnyUser, pk: object) -> Evaluation:
+    """Scoped by visible_evaluations (the "call" scope read by operator), not by an owner path."""
     rows = visible_evaluations(user).select_related(
         "call", "call__client", "call__disposition", "operator", "evaluator", "scorecard"
     )
-    return permissions.get_or_404(user, Action.VIEW, rows, pk=pk)
+    found = rows.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def evaluable_calls(user: AnyUser) -> QuerySet[Call]:
@@ -139,7 +147,7 @@ def scores(
         day = row["period"].date() if isinstance(row["period"], dt.datetime) else row["period"]
         periods.add(day)
         cells[row["operator_id"]][day] = (
-            Decimal(row["avg"]).quantize(Decimal("0.1")),
+            Decimal(row["avg"]).quantize(Decimal("0.01")),
             row["count"],
         )
     ordered = sorted(periods)
