@@ -38,7 +38,7 @@ def scorecards(user: AnyUser) -> QuerySet[Scorecard]:
     return Scorecard.objects.all() if is_supervisor(user) else Scorecard.objects.none()
 
 
-def scorecard_or_404(user: AnyUser, pk: object) -> Scorecard:
+def scorecard_or_404(user: AnyUser, pk: int | None) -> Scorecard:
     found = scorecards(user).filter(pk=pk).first()
     if found is None:
         raise Http404
@@ -67,7 +67,7 @@ def visible_evaluations(user: AnyUser) -> QuerySet[Evaluation]:
     return rows if ids is None else rows.filter(Q(operator_id__in=ids) | Q(evaluator=user))
 
 
-def evaluation_or_404(user: AnyUser, pk: object) -> Evaluation:
+def evaluation_or_404(user: AnyUser, pk: int) -> Evaluation:
     """Scoped by visible_evaluations (the "call" scope read by operator), not by an owner path."""
     rows = visible_evaluations(user).select_related(
         "call", "call__client", "call__disposition", "operator", "evaluator", "scorecard"
