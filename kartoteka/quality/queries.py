@@ -38,7 +38,7 @@ def scorecards(user: AnyUser) -> QuerySet[Scorecard]:
     return Scorecard.objects.all() if is_supervisor(user) else Scorecard.objects.none()
 
 
-def scorecard_or_404(user: AnyUser, pk: int | None) -> Scorecard:
+def scorecard_or_404(user: AnyUser, pk: int) -> Scorecard:
     found = scorecards(user).filter(pk=pk).first()
     if found is None:
         raise Http404
