@@ -196,7 +196,7 @@ def sample(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(n)d calls drawn (seed %(seed)d).") % {"n": drawn.drawn, "seed": drawn.seed},
+                _("Calls drawn: %(n)d (seed %(seed)d).") % {"n": drawn.drawn, "seed": drawn.seed},
             )
             return redirect(f"{reverse('quality:list')}?mine=1&state=pending")
     status = 422 if data is not None else 200

@@ -70,7 +70,7 @@ def test_supervisor_scores_a_call_and_sees_the_chart(page):  # type: ignore[no-u
     page.fill("#id_per_operator", "2")
     page.fill("#id_seed", "11")
     page.get_by_role("button", name="Draw").click()
-    expect(page.locator(".alert")).to_contain_text("1 calls drawn (seed 11)")
+    expect(page.locator(".alert")).to_contain_text("Calls drawn: 1 (seed 11)")
     rows = page.locator(".evaluation-row")
     expect(rows).to_have_count(1)
     rows.first.locator("a").click()
