@@ -205,6 +205,13 @@ def evaluation_out(row: Evaluation) -> dict[str, Any]:
     }
 
 
+def _known_only(request: HttpRequest, schema: type[Schema]) -> None:
+    """Query parameters are mapped to filters one by one: an unknown one is refused, not ignored."""
+    unknown = sorted(set(request.GET) - set(schema.model_fields))
+    if unknown:
+        raise field_error(["query", unknown[0][:100]], _("There is no such filter."))
+
+
 def _criteria(payload: ScorecardIn) -> list[services.CriterionIn]:
     return [services.CriterionIn(**c.model_dump()) for c in payload.criteria]
 
@@ -324,6 +331,7 @@ def create_sample(request: HttpRequest, payload: SampleIn) -> tuple[int, dict[st
 
 @router.get("/evaluations", response=EvaluationPage, summary="Evaluations you may see")
 def list_evaluations(request: HttpRequest, filters: Query[EvaluationQuery]) -> dict[str, Any]:
+    _known_only(request, EvaluationQuery)
     me = actor(request)
     rows = queries.visible_evaluations(me).select_related("call").prefetch_related("answers")
     if filters.state:
@@ -392,6 +400,7 @@ def reply(request: HttpRequest, evaluation_id: int, payload: ReplyIn) -> dict[st
 
 @router.get("/scores", response={200: ScoresOut, **ERRORS}, summary="Operator scores over time")
 def scores(request: HttpRequest, filters: Query[ScoresQuery]) -> dict[str, Any]:
+    _known_only(request, ScoresQuery)
     if filters.end < filters.start or (filters.end - filters.start).days > 366:
         raise field_error(["query", "end"], _("The end must be after the start, within a year."))
     result = queries.scores(

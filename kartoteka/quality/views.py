@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kartoteka.callcenter import queries as call_queries
+from kartoteka.callcenter.forms import PeriodForm
 from kartoteka.callcenter.views import _origin
 from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion, field_errors
@@ -58,7 +59,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
     operator_id = parse_id(request.GET.get("operator"))
     if operator_id is not None:
         rows = rows.filter(operator_id=operator_id)
-    period = ScoresForm(request.GET) if "start" in request.GET else None
+    period = PeriodForm(request.GET) if "start" in request.GET else None
     if period is not None and period.is_valid():
         rows = rows.filter(
             pk__in=queries.submitted(

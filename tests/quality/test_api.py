@@ -139,3 +139,16 @@ def test_operators_cannot_evaluate_nor_see_others(helen, olga, oleg):
     assert (
         Scorecard.objects.count() == 1 and Evaluation.objects.filter(state="submitted").count() == 1
     )
+
+
+def test_unknown_filters_are_refused(helen):
+    api = Api(helen)
+    for path, params in (
+        ("/quality/evaluations", {}),
+        ("/quality/scores", {"start": DAY, "end": DAY}),
+    ):
+        response = api.get(path, {**params, "owner__password": "a"})
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["query", "owner__password"]
+    assert api.get("/quality/evaluations", {"cursor": "garbage"}).status_code == 422
+    assert api.get("/quality/scores", {"start": DAY, "end": "2020-01-01"}).status_code == 422

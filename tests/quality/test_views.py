@@ -178,6 +178,10 @@ def test_scores_page_charts_and_drills(as_helen, client, helen, olga, oleg, scor
     assert chart["labels"] == ["2026-11-02"]
     assert sorted(s["values"][0] for s in chart["series"]) == [50.0, 62.5]
     assert f"/quality/?operator={olga.pk}&amp;start=2026-10-01" in page
+    old = submitted(helen, make_call(olga, T0.replace(year=2025)), scorecard)
+    drill = as_helen.get(f"/quality/?operator={olga.pk}&start=2026-10-01&end=2026-11-30")
+    assert drill.content.decode().count('class="evaluation-row"') == 2
+    assert f'data-evaluation="{old.pk}"' not in drill.content.decode()
     breakdown = page.split('id="criteria-breakdown"')[1]
     assert breakdown.index("Greeting") < breakdown.index("Solved the issue")  # fails most
     client.force_login(olga)
