@@ -186,23 +186,28 @@ def draw_sample(
     ):
         by_operator.setdefault(user_id, []).append(call_id)
     chosen = _draw(by_operator, seed, per_operator, percent)
-    with transaction.atomic():
-        sample = Sample.objects.create(
-            scorecard=scorecard,
-            created_by=actor,
-            evaluator=evaluator,
-            start=start,
-            end=end,
-            queue=queue,
-            per_operator=per_operator,
-            percent=percent,
-            seed=seed,
-        )
-        rows = Call.objects.filter(pk__in=chosen).only("id", "user_id", "started_at")
-        made = [_new_evaluation(call, scorecard, evaluator, sample) for call in rows]
-        sample.drawn = len(made)
-        sample.save(update_fields=["drawn"])
-        audit.record(actor, "create", sample, calls=len(made), seed=seed)
+    sample = Sample(
+        scorecard=scorecard,
+        created_by=actor,
+        evaluator=evaluator,
+        start=start,
+        end=end,
+        queue=queue,
+        per_operator=per_operator,
+        percent=percent,
+        seed=seed,
+    )
+    try:
+        with transaction.atomic():
+            sample.save()
+            rows = Call.objects.filter(pk__in=chosen).only("id", "user_id", "started_at")
+            sample.drawn = len([_new_evaluation(c, scorecard, evaluator, sample) for c in rows])
+            sample.save(update_fields=["drawn"])
+            audit.record(actor, "create", sample, calls=sample.drawn, seed=seed)
+    except IntegrityError:  # a sample drawn at the same moment took some of these calls
+        raise ValidationError(
+            {"scorecard": [_("Another sample took some of these calls just now; draw again.")]}
+        ) from None
     return sample
 
 

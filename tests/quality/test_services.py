@@ -178,3 +178,15 @@ def test_calls_without_a_recording_cannot_be_evaluated(helen, olga, scorecard):
             services.start_evaluation(helen, make_call(olga, recording_url=url), scorecard)
     assert not Evaluation.objects.exists()
     assert Criterion.objects.count() == 2
+
+
+def test_a_sample_racing_another_is_refused_whole(helen, olga, scorecard, monkeypatch):
+    taken = make_call(olga)
+    services.start_evaluation(helen, taken, scorecard)
+    free = make_call(olga)
+    # As if another sample took `taken` between this one's read and its write.
+    monkeypatch.setattr(services, "_draw", lambda *args: [free.pk, taken.pk])
+    with pytest.raises(ValidationError) as caught:
+        draw(helen, scorecard)
+    assert "scorecard" in caught.value.message_dict
+    assert not Sample.objects.exists() and Evaluation.objects.count() == 1
