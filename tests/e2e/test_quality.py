@@ -96,3 +96,49 @@ def test_supervisor_scores_a_call_and_sees_the_chart(page):  # type: ignore[no-u
     assert page.errors.exceptions == page.errors.csp == [], page.errors.all()
     # The one console line is the browser reporting the refused form (422), on purpose.
     assert all("422" in line for line in page.errors.console), page.errors.console
+
+
+def test_evaluate_from_the_call_card_and_the_operator_disputes(new_page):  # type: ignore[no-untyped-def]
+    from kartoteka.accounts.models import User
+    from kartoteka.callcenter.models import Call
+    from kartoteka.quality import services
+    from kartoteka.quality.services import CriterionIn
+
+    _cast()
+    helen = User.objects.get(username="helen")
+    services.save_scorecard(
+        helen,
+        None,
+        name="Short",
+        is_active=True,
+        criteria=[CriterionIn("Greeting", weight=1), CriterionIn("Script", weight=1)],
+    )
+    call = Call.objects.get(call_id="qa0")
+    page = new_page()
+    login(page, "helen")
+    page.goto("/quality/scorecards/")
+    expect(page.locator("#scorecards")).to_contain_text("Greeting (1); Script (1)")
+    page.goto(f"/calls/{call.pk}/")
+    page.locator("#evaluate-call button").click()
+    expect(page.locator("audio#recording")).to_have_count(1)
+    selects = page.locator("#answers select")
+    selects.nth(0).select_option("1")
+    selects.nth(1).select_option("0")
+    page.locator("#submit-evaluation").click()
+    expect(page.locator("#total")).to_have_text("50.00%")
+    page.goto(f"/calls/{call.pk}/")
+    expect(page.locator("#call-quality")).to_contain_text("Short: submitted · 50.00%")
+
+    operator = new_page()
+    login(operator, "olga")
+    operator.goto("/quality/")
+    operator.locator(".evaluation-row a").first.click()
+    expect(operator.locator("#evaluation-form")).to_have_count(0)
+    operator.select_option("#id_reply", "disputed")
+    operator.fill("#id_comment", "The script step was skipped on purpose")
+    operator.get_by_role("button", name="Send").click()
+    expect(operator.locator("#reply")).to_contain_text("disputed: The script step was skipped")
+    operator.goto("/quality/scores/")
+    expect(operator.locator("#scores-table")).to_contain_text("Olga")
+    for p in (page, operator):
+        assert p.errors.exceptions == p.errors.csp == p.errors.console == [], p.errors.all()
