@@ -112,15 +112,16 @@ def scorecard_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if data is not None:
         status = 422
         if form.is_valid() and rows.is_valid():
-            filled = [(i, f.to_input()) for i, f in enumerate(rows.forms) if f.cleaned_data]
-            filled = [(i, c) for i, c in filled if c is not None]
+            # Rows left empty are skipped; the others keep their number for the messages.
+            inputs = [(i, f.to_input()) for i, f in enumerate(rows.forms) if f.cleaned_data]
+            filled = [(i, c) for i, c in inputs if c is not None]
             try:
                 saved = services.save_scorecard(
                     user,
                     scorecard,
                     name=form.cleaned_data["name"],
                     is_active=form.cleaned_data["is_active"],
-                    criteria=[c for _i, c in filled if c is not None],
+                    criteria=[c for _i, c in filled],
                     expected_version=form.cleaned_data["version"],
                     row_numbers=[i + 1 for i, _c in filled],
                 )

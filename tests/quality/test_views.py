@@ -194,3 +194,20 @@ def test_scores_page_charts_and_drills(as_helen, client, helen, olga, oleg, scor
     assert (
         client.get("/quality/scores/?start=2026-10-01&end=2026-11-30&grain=day").status_code == 422
     )
+
+
+def test_lists_and_pages_do_not_query_per_row(as_helen, helen, olga, oleg, scorecard):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert as_helen.get(url).status_code == 200
+        return len(queries)
+
+    url = "/quality/scores/?start=2026-10-01&end=2026-11-30&grain=month"
+    submitted(helen, make_call(olga), scorecard)
+    few = (count("/quality/"), count(url))
+    for user in (olga, oleg, olga, oleg):
+        submitted(helen, make_call(user), scorecard)
+    assert (count("/quality/"), count(url)) == few
