@@ -122,7 +122,8 @@ def scorecard_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     name=form.cleaned_data["name"],
                     is_active=form.cleaned_data["is_active"],
                     criteria=[c for _i, c in filled],
-                    expected_version=form.cleaned_data["version"],
+                    # A page always names the version it showed; none is as stale as any.
+                    expected_version=form.cleaned_data["version"] or 0,
                     row_numbers=[i + 1 for i, _c in filled],
                 )
             except StaleVersion:
@@ -237,7 +238,7 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
         if not editable:
             raise permissions.Denied(Action.EDIT)
         scores, errors = _scores_from(request, row)
-        version = parse_id(request.POST.get("version"))
+        version = parse_id(request.POST.get("version")) or 0  # none is as stale as any
         if not errors:
             try:
                 services.save_evaluation(
