@@ -275,6 +275,9 @@ def _register_routers() -> None:
     from kartoteka.ivr.api import router as ivr
 
     api.add_router("/ivr", ivr)
+    from kartoteka.quality.api import router as quality
+
+    api.add_router("/quality", quality)
 
 
 _register_routers()

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kartoteka.callcenter",
     "kartoteka.callscripts",
     "kartoteka.ivr",
+    "kartoteka.quality",
 ]
 
 MIDDLEWARE = [

@@ -19,5 +19,6 @@ urlpatterns = [
     path("telephony/", include(webhook_urls)),
     path("ivr/", include("kartoteka.ivr.urls")),
     path("telephony/ivr/", include(ivr_step_urls)),
+    path("quality/", include("kartoteka.quality.urls")),
     path("api/v1/", api.urls),
 ]
