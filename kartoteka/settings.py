@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kartoteka.dedup",
     "kartoteka.segments",
     "kartoteka.callcenter",
+    "kartoteka.staffing",
 ]
 
 MIDDLEWARE = [

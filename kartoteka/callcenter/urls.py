@@ -2,6 +2,7 @@ from django.urls import path
 
 from kartoteka.callcenter import settings_views, views
 from kartoteka.callcenter.providers.webhook import views as webhook
+from kartoteka.staffing import views as staffing
 
 app_name = "callcenter"
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("dial/", views.dial, name="dial"),
     path("board/", views.board, name="board"),
     path("callbacks/", views.callbacks_report, name="callbacks"),
+    path("staffing/", staffing.page, name="staffing"),
     path("settings/", settings_views.settings_page, name="settings"),
     path("settings/callbacks/default/", settings_views.callback_default, name="callback_default"),
     path("settings/operators/<int:pk>/", settings_views.edit_operator, name="operator_edit"),
