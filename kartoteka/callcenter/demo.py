@@ -73,23 +73,28 @@ class Agent:
             )
 
 
+def _user(username: str, first: str, last: str, role: Role | None) -> User:
+    user, _created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@example.com",
+            "password": make_password(None),  # an administrator sets one to use it
+            "role": role,
+        },
+    )
+    return user
+
+
 def ensure_operators() -> list[Operator]:
-    role = Role.objects.filter(code="operator").first()
-    team, _created = Team.objects.get_or_create(name="Контакт-центр")
-    users = []
-    for username, first, last, _ext in OPERATORS:
-        user, _created = User.objects.get_or_create(
-            username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@example.com",
-                "password": make_password(None),
-                "role": role,
-            },
-        )
-        users.append(user)
-    team.members.add(*users)
+    """Six operators in the contact-centre team, headed by a supervisor (the head role), who
+    also calls back the queues' lost calls of unknown numbers."""
+    roles = {r.code: r for r in Role.objects.filter(code__in=["operator", "head"])}
+    head = _user("supervisor01", "Светлана", "Гончарова", roles.get("head"))
+    team, _created = Team.objects.get_or_create(name="Контакт-центр", defaults={"head": head})
+    users = [_user(u, first, last, roles.get("operator")) for u, first, last, _e in OPERATORS]
+    team.members.add(head, *users)
     operators = []
     for user, (_u, _f, _l, extension) in zip(users, OPERATORS, strict=True):
         row = Operator.all_objects.filter(user=user).first()
@@ -99,9 +104,8 @@ def ensure_operators() -> list[Operator]:
             )
         if row is not None:
             operators.append(row)
-    callback = team.head or User.objects.filter(is_superuser=True).order_by("pk").first()
     for name in QUEUES:
-        Queue.objects.get_or_create(name=name, defaults={"callback_user": callback})
+        Queue.objects.get_or_create(name=name, defaults={"callback_user": head})
     return operators
 
 

@@ -22,7 +22,6 @@ class StaffingForm(StyledForm):
         label=_("Volumes"),
         choices=[("forecast", _("my forecast")), ("history", _("from history"))],
         initial="forecast",
-        widget=forms.RadioSelect,
     )
     span = forms.ChoiceField(
         label=_("Plan"), choices=[("day", _("a day")), ("week", _("a week"))], initial="day"

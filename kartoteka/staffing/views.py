@@ -21,6 +21,7 @@ from kartoteka.staffing.planning import Plan
 def chart(plan: Plan) -> dict[str, Any]:
     rows = plan.rows
     return {
+        "axes": {"y": _("Agents"), "y1": _("Calls")},
         "labels": [r["interval"] for r in rows],
         "series": [
             {"label": _("Agents needed"), "values": [r["agents"] for r in rows], "kind": "line"},

@@ -31,10 +31,21 @@
       options: {
         locale: document.documentElement.lang || undefined,
         responsive: true,
+        aspectRatio: 3,
         animation: false,
         scales: {
-          y: { beginAtZero: true, position: "left", ticks: { precision: 0 } },
-          y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }
+          y: {
+            beginAtZero: true,
+            position: "left",
+            ticks: { precision: 0 },
+            title: { display: true, text: data.axes.y }
+          },
+          y1: {
+            beginAtZero: true,
+            position: "right",
+            grid: { drawOnChartArea: false },
+            title: { display: true, text: data.axes.y1 }
+          }
         },
         plugins: { legend: { position: "bottom" } }
       }
