@@ -265,7 +265,9 @@ def _register_routers() -> None:
     api.add_router("/segments", segments_router)
     api.add_router("/analytics", analytics_router)
     from kartoteka.callcenter.api import calls_router, operators_router
+    from kartoteka.staffing.api import router as staffing_router
 
+    api.add_router("/calls/staffing", staffing_router)  # before /calls/{call_id}
     api.add_router("/calls", calls_router)
     api.add_router("/operators", operators_router)
     from kartoteka.callscripts.api import runs_router, scripts_router

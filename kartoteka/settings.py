@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kartoteka.callscripts",
     "kartoteka.ivr",
     "kartoteka.quality",
+    "kartoteka.staffing",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from kartoteka.callcenter import queries, services
+from kartoteka.accounts.models import User
+from kartoteka.callcenter import operators, queries, services
 from kartoteka.callcenter.models import BreakReason, Call, Disposition, Operator
 from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.schemas import (
@@ -22,6 +23,7 @@ from kartoteka.clients.schemas import (
     field_error,
     with_cursor,
 )
+from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion, api_call
 from kartoteka.core.pagination import keyset_page
 from kartoteka.core.permissions import Action
@@ -101,6 +103,33 @@ class OperatorOut(Schema):
     since: dt.datetime
     break_reason_id: int | None
     acw_until: dt.datetime | None
+
+
+class OperatorRow(Schema):
+    id: int
+    user_id: int
+    extension: str
+    acw_seconds: int
+    status: str
+    since: dt.datetime
+    version: int
+
+
+class OperatorIn(Strict):
+    user_id: int = Field(ge=1, le=2**62)
+    extension: str = Field(max_length=40)
+    acw_seconds: int = Field(60, ge=0, le=operators.MAX_ACW)
+
+
+class OperatorPatch(Strict):
+    user_id: int | None = Field(None, ge=1, le=2**62)
+    extension: str | None = Field(None, max_length=40)
+    acw_seconds: int | None = Field(None, ge=0, le=operators.MAX_ACW)
+    version: int | None = Field(None, ge=1, le=2**31)
+
+
+class Removed(Schema):
+    result: str = Field(description="deleted (no calls to keep) or removed (history kept)")
 
 
 class StatusIn(Strict):
@@ -219,3 +248,88 @@ def set_my_status(request: HttpRequest, payload: StatusIn) -> Operator:
         lambda: services.set_status(actor(request), operator, payload.status, break_reason=reason),
         lambda key: ["body", "break_reason_id" if key == "break_reason" else key],
     )
+
+
+# --- the operator list (administrators) -------------------------------------------------------
+
+OPERATOR_LOC = {"user": "user_id"}
+
+
+def _operator_loc(key: str) -> list[str | int]:
+    return ["body"] if key == "__all__" else ["body", OPERATOR_LOC.get(key, key)]
+
+
+def _configured(request: HttpRequest, operator_id: int) -> tuple[User, Operator]:
+    me = actor(request)
+    permissions.require(me, Action.CONFIGURE)
+    operator = Operator.objects.filter(pk=operator_id).first()
+    if operator is None:
+        raise Http404
+    return me, operator
+
+
+def _user_field(user_id: int) -> User:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise field_error(["body", "user_id"], _("There is no such active user."))
+    return user
+
+
+@operators_router.get(
+    "", response={200: list[OperatorRow], **ERRORS}, summary="Operators you may see"
+)
+def list_operators(request: HttpRequest) -> list[Operator]:
+    return list(queries.visible_operators(actor(request)).order_by("extension")[:1000])
+
+
+@operators_router.post(
+    "", response={201: OperatorRow, **ERRORS}, summary="Add an operator (administrators)"
+)
+def create_operator(request: HttpRequest, payload: OperatorIn) -> tuple[int, Operator]:
+    me = actor(request)
+    permissions.require(me, Action.CONFIGURE)
+    fields = {
+        "user": _user_field(payload.user_id),
+        "extension": payload.extension,
+        "acw_seconds": payload.acw_seconds,
+    }
+    return 201, api_call(lambda: operators.add_operator(me, fields), _operator_loc)
+
+
+@operators_router.patch(
+    "/{int:operator_id}",
+    response={200: OperatorRow, 412: StaleOut, 428: Message, **ERRORS},
+    summary="Change an operator's extension, after-call work or user (administrators)",
+    description="Needs If-Match or `version`: 428 without, 412 when stale.",
+)
+def update_operator(
+    request: HttpRequest,
+    operator_id: int,
+    payload: OperatorPatch,
+    response: HttpResponse,
+    if_match: str | None = IF_MATCH,
+) -> Operator:
+    me, operator = _configured(request, operator_id)
+    expected = expected_version(if_match, payload.version)
+    fields: dict[str, Any] = {}
+    sent = payload.model_fields_set - {"version"}
+    for name in sent:
+        value = getattr(payload, name)
+        if value is None:
+            raise field_error(["body", name], _("This field cannot be empty."))
+        fields[name.removesuffix("_id")] = _user_field(value) if name == "user_id" else value
+    saved = api_call(
+        lambda: operators.update_operator(me, operator, expected, fields), _operator_loc
+    )
+    response["ETag"] = f'"{saved.version}"'
+    return saved
+
+
+@operators_router.delete(
+    "/{int:operator_id}",
+    response={200: Removed, **ERRORS},
+    summary="Remove an operator (administrators); one with calls is kept off the list",
+)
+def delete_operator(request: HttpRequest, operator_id: int) -> dict[str, str]:
+    me, operator = _configured(request, operator_id)
+    return {"result": api_call(lambda: operators.remove_operator(me, operator), _operator_loc)}

@@ -1,6 +1,7 @@
 """A missed or abandoned call never gets lost: it becomes a task to call back, for the client's
-owner, else the queue's callback user, else the operator it rang. The first call back to the
-number (or the task done) is timed for the callbacks report."""
+owner, else the queue's callback user, else the operator it rang, else the default call-back user
+of the settings, else a head (or an administrator) by role. The first call back to the number
+(or the task done) is timed for the callbacks report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
-from kartoteka.callcenter.models import Call, Queue
+from kartoteka.callcenter.models import Call, CallbackSettings, Queue
 from kartoteka.clients.models import Client
 from kartoteka.clients.validators import format_phone
 from kartoteka.planner import services as planner
@@ -25,7 +26,21 @@ def assignee(call: Call, client: Client | None) -> User | None:
         return queue.callback_user
     if call.user_id and call.user and call.user.is_active:
         return call.user
-    return None
+    return fallback()
+
+
+def fallback() -> User | None:
+    """Whoever calls back the lost calls nobody else owns: the configured user, else the first
+    active head of sales, else the first administrator (by role, else a superuser)."""
+    chosen = CallbackSettings.objects.select_related("default_user").filter(pk=1).first()
+    if chosen is not None and chosen.default_user and chosen.default_user.is_active:
+        return chosen.default_user
+    active = User.objects.filter(is_active=True).order_by("pk")
+    return (
+        active.filter(role__code="head").first()
+        or active.filter(role__is_admin=True).first()
+        or active.filter(is_superuser=True).first()
+    )
 
 
 def schedule(call: Call) -> Task | None:
@@ -38,7 +53,7 @@ def schedule(call: Call) -> Task | None:
         else None
     )
     who = assignee(call, client)
-    if who is None:  # still in the callbacks report, as nobody's
+    if who is None:  # no active user at all: still in the callbacks report, as nobody's
         return None
     number = format_phone(call.caller_e164) if call.caller_e164 else call.caller
     lines = [

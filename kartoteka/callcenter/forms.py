@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kartoteka.accounts.models import User
 from kartoteka.callcenter.models import BreakReason, Call, Disposition, Operator, Queue
 from kartoteka.callcenter.services import MAX_SUMMARY
 from kartoteka.core.forms import StyledForm, style
@@ -102,10 +103,40 @@ class BreakReasonForm(_StyledModelForm):
         fields = ["name", "limit_minutes"]
 
 
-class OperatorForm(_StyledModelForm):
-    class Meta:
-        model = Operator
-        fields = ["user", "extension", "acw_seconds"]
+def _active_users() -> Any:
+    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+
+
+class OperatorForm(StyledForm):
+    """Adds an operator or changes one; the service checks the extension and the user."""
+
+    user = forms.ModelChoiceField(label=_("User"), queryset=User.objects.none())
+    extension = forms.CharField(label=_("Extension"), max_length=40)
+    acw_seconds = forms.IntegerField(
+        label=_("After-call work limit, seconds"), min_value=0, max_value=3600, initial=60
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = _active_users()  # type: ignore[attr-defined]
+
+
+class OperatorEditForm(OperatorForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31)
+
+
+class CallbackDefaultForm(StyledForm):
+    default_user = forms.ModelChoiceField(
+        label=_("Calls back when nobody else does"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("the heads, else the administrators"),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default_user"].queryset = _active_users()  # type: ignore[attr-defined]
 
 
 class QueueForm(_StyledModelForm):

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kartoteka.core.models import TimeStamped, Versioned
+from kartoteka.core.models import SoftDeletable, TimeStamped, Versioned
 
 
 class Disposition(models.Model):
@@ -68,8 +68,12 @@ class Queue(models.Model):
         return self.name
 
 
-class Operator(models.Model):
-    """A user who takes calls at an extension, with the status the board shows."""
+class Operator(SoftDeletable, Versioned):
+    """A user who takes calls at an extension, with the status the board shows.
+
+    Removing an operator who has calls or status history stamps `deleted_at` instead of deleting:
+    the calls and the KPIs keep their operator, the extension is free for someone else, and
+    adding the same user again brings the row back."""
 
     class Status(models.TextChoices):
         AVAILABLE = "available", pgettext_lazy("operator status", "available")
@@ -88,7 +92,7 @@ class Operator(models.Model):
         on_delete=models.CASCADE,
         related_name="operator",
     )
-    extension = models.CharField(_("extension"), max_length=40, unique=True)
+    extension = models.CharField(_("extension"), max_length=40)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OFFLINE
     )
@@ -116,6 +120,13 @@ class Operator(models.Model):
                 fields=["acw_until"], name="operator_acw", condition=Q(status="after_call")
             )
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["extension"],
+                condition=Q(deleted_at__isnull=True),
+                name="operator_extension_live",
+            )
+        ]
 
     # Not a kind of the role matrix: who sees an operator follows the "call" scope (see
     # queries.visible_operators), and rows of the "call" kind are calls only.
@@ -124,6 +135,30 @@ class Operator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.extension} {self.user}"
+
+
+class CallbackSettings(Versioned):
+    """One row: who calls back a lost call when neither its client, its queue nor its operator
+    has anyone (else the administrators and heads, see callbacks.assignee)."""
+
+    default_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("calls back when nobody else does"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("call-back settings")
+
+    def __str__(self) -> str:
+        return f"callbacks → {self.default_user_id}"
+
+    @classmethod
+    def current(cls) -> CallbackSettings:
+        return cls.objects.get_or_create(pk=1)[0]
 
 
 class OperatorStatusChange(models.Model):

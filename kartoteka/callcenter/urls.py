@@ -2,6 +2,7 @@ from django.urls import path
 
 from kartoteka.callcenter import settings_views, views
 from kartoteka.callcenter.providers.webhook import views as webhook
+from kartoteka.staffing import views as staffing
 
 app_name = "callcenter"
 urlpatterns = [
@@ -11,7 +12,15 @@ urlpatterns = [
     path("dial/", views.dial, name="dial"),
     path("board/", views.board, name="board"),
     path("callbacks/", views.callbacks_report, name="callbacks"),
+    path("staffing/", staffing.page, name="staffing"),
     path("settings/", settings_views.settings_page, name="settings"),
+    path("settings/callbacks/default/", settings_views.callback_default, name="callback_default"),
+    path("settings/operators/<int:pk>/", settings_views.edit_operator, name="operator_edit"),
+    path(
+        "settings/operators/<int:pk>/remove/",
+        settings_views.remove_operator,
+        name="operator_remove",
+    ),
     path("settings/<str:kind>/", settings_views.add, name="settings_add"),
     path("settings/<str:kind>/<int:pk>/toggle/", settings_views.toggle, name="settings_toggle"),
     path("<int:pk>/", views.card, name="card"),

@@ -32,6 +32,7 @@ class Command(BaseCommand):
             login_file.chmod(0o600)
             deals = min(options["demo_clients"] // 5, 200)
             call_command("demo", clients=options["demo_clients"], seed=1, deals=deals)
+            call_command("demo_calls", days=14, seed=1)
         self.stdout.write(f"\nKartoteka: http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}/")
         if login_file.exists():
             login = json.loads(login_file.read_text())
