@@ -28,7 +28,7 @@ from kartoteka.sales.models import Deal, Stage
 from kartoteka.segments.models import ClientClass
 
 MAX_WAITING = 500
-STATES = {
+STATES: dict[str, routing.AgentState] = {
     Operator.Status.AVAILABLE: routing.AgentState.AVAILABLE,
     Operator.Status.RINGING: routing.AgentState.BUSY,
     Operator.Status.ON_CALL: routing.AgentState.BUSY,
