@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from kartoteka.callcenter import acd_agi  # noqa: F401 - registers "route"
 from kartoteka.callcenter.providers.asterisk import agi
@@ -10,7 +11,9 @@ from kartoteka.segments.models import ClientClass
 from tests.callcenter.acd_cast import busy, give, idle, skilled_queue
 from tests.callcenter.asterisk.fake_asterisk import Channel, environment, run
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the handler reads in another thread
+# The handler reads in another thread: the rows must be committed. available_apps: the flush
+# after each test skips post_migrate (see test_webhook_asgi).
+pytestmark = pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
 
 
 def _dialog(*args: str, callerid: str = "+79161234567") -> list[str]:
