@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def english(olga, oleg) -> Skill:
+def english_skill(olga, oleg) -> Skill:
     return Skill.objects.create(name="English")
 
 
@@ -22,17 +22,17 @@ def cell(op, skill, level, version=0) -> dict:
     return {"operator_id": op.pk, "skill_id": skill.pk, "level": level, "version": version}
 
 
-def test_operators_and_managers_get_403_and_change_nothing(olga, alice, helen, english):
+def test_operators_and_managers_get_403_and_change_nothing(olga, alice, helen, english_skill):
     for user in (olga.user, alice, helen):
         api = Api(user)
         assert api.get("/acd/matrix").status_code == 403
         assert api.post("/acd/skills", {"name": "X"}).status_code == 403
-        put = api.send("put", "/acd/matrix", {"cells": [cell(olga, english, 5)]}, {})
+        put = api.send("put", "/acd/matrix", {"cells": [cell(olga, english_skill, 5)]}, {})
         assert put.status_code == 403
     assert not OperatorSkill.objects.exists() and Skill.objects.count() == 1
 
 
-def test_skills_crud(admin, english):
+def test_skills_crud(admin, english_skill):
     api = Api(admin)
     made = api.post("/acd/skills", {"name": " Mortgages "})
     assert made.status_code == 201 and made.json()["name"] == "Mortgages"
@@ -46,44 +46,44 @@ def test_skills_crud(admin, english):
 
 
 def test_a_required_skill_cannot_be_removed(admin):
-    _queue, english = skilled_queue()
-    response = Api(admin).delete(f"/acd/skills/{english.pk}")
+    _queue, english_skill = skilled_queue()
+    response = Api(admin).delete(f"/acd/skills/{english_skill.pk}")
     assert response.status_code == 422 and "sales" in response.json()["detail"][0]["msg"]
-    assert Skill.objects.filter(pk=english.pk).exists()
+    assert Skill.objects.filter(pk=english_skill.pk).exists()
 
 
-def test_matrix_get_and_put(admin, olga, oleg, english):
+def test_matrix_get_and_put(admin, olga, oleg, english_skill):
     api = Api(admin)
-    put = api.send("put", "/acd/matrix", {"cells": [cell(olga, english, 7)]}, {})
+    put = api.send("put", "/acd/matrix", {"cells": [cell(olga, english_skill, 7)]}, {})
     assert put.status_code == 200
     cells = api.get("/acd/matrix").json()["cells"]
-    assert cells == [cell(olga, english, 7, 1)]
-    cleared = api.send("put", "/acd/matrix", {"cells": [cell(olga, english, None, 1)]}, {})
+    assert cells == [cell(olga, english_skill, 7, 1)]
+    cleared = api.send("put", "/acd/matrix", {"cells": [cell(olga, english_skill, None, 1)]}, {})
     assert cleared.status_code == 200 and cleared.json()["cells"] == []
 
 
 @pytest.mark.parametrize("level", [0, 11, "²", 10**30, "7; DROP TABLE", 2.5, True])
-def test_hostile_levels_are_named_and_change_nothing(admin, olga, oleg, english, level):
-    body = {"cells": [cell(oleg, english, 4), cell(olga, english, level)]}
+def test_hostile_levels_are_named_and_change_nothing(admin, olga, oleg, english_skill, level):
+    body = {"cells": [cell(oleg, english_skill, 4), cell(olga, english_skill, level)]}
     response = Api(admin).send("put", "/acd/matrix", body, {})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "cells", 1, "level"]
     assert not OperatorSkill.objects.exists()
 
 
-def test_unknown_ids_and_extra_keys_are_named(admin, olga, english):
+def test_unknown_ids_and_extra_keys_are_named(admin, olga, english_skill):
     api = Api(admin)
-    bad = {"operator_id": 999999, "skill_id": english.pk, "level": 5, "version": 0}
+    bad = {"operator_id": 999999, "skill_id": english_skill.pk, "level": 5, "version": 0}
     response = api.send("put", "/acd/matrix", {"cells": [bad]}, {})
     assert response.json()["detail"][0]["loc"] == ["body", "cells", 0, "operator_id"]
-    sneaky = {**cell(olga, english, 5), "is_superuser": True}
+    sneaky = {**cell(olga, english_skill, 5), "is_superuser": True}
     response = api.send("put", "/acd/matrix", {"cells": [sneaky]}, {})
     assert response.status_code == 422 and not OperatorSkill.objects.exists()
 
 
-def test_a_concurrent_edit_is_412_naming_the_cell(admin, olga, oleg, english):
-    give(olga, english, 5)  # someone set it after we read the empty matrix
-    body = {"cells": [cell(oleg, english, 3), cell(olga, english, 8)]}
+def test_a_concurrent_edit_is_412_naming_the_cell(admin, olga, oleg, english_skill):
+    give(olga, english_skill, 5)  # someone set it after we read the empty matrix
+    body = {"cells": [cell(oleg, english_skill, 3), cell(olga, english_skill, 8)]}
     response = Api(admin).send("put", "/acd/matrix", body, {})
     assert response.status_code == 412
     assert response.json()["loc"] == ["body", "cells", 1]
@@ -91,7 +91,7 @@ def test_a_concurrent_edit_is_412_naming_the_cell(admin, olga, oleg, english):
     assert list(OperatorSkill.objects.values_list("level", flat=True)) == [5]
 
 
-def test_queue_routing_get_and_put(admin, english):
+def test_queue_routing_get_and_put(admin, english_skill):
     queue = Queue.objects.create(name="sales")
     other = Queue.objects.create(name="general")
     api = Api(admin)
@@ -101,7 +101,7 @@ def test_queue_routing_get_and_put(admin, english):
         "strategy": "skill_level",
         "sticky_wait_s": 15,
         "escalate_after_s": 120,
-        "required": [{"skill_id": english.pk, "min_level": 6}],
+        "required": [{"skill_id": english_skill.pk, "min_level": 6}],
         "overflow": [
             {"after_wait_s": 60, "queue_id": other.pk},
             {"after_wait_s": 30, "level_drop": 2},
@@ -109,7 +109,9 @@ def test_queue_routing_get_and_put(admin, english):
         "version": 0,
     }
     saved = api.send("put", f"/acd/queues/{queue.pk}/routing", body, {}).json()
-    assert saved["version"] == 1 and saved["required"] == [{"skill_id": english.pk, "min_level": 6}]
+    assert saved["version"] == 1 and saved["required"] == [
+        {"skill_id": english_skill.pk, "min_level": 6}
+    ]
     assert [s["after_wait_s"] for s in saved["overflow"]] == [30, 60]
     stale = api.send("put", f"/acd/queues/{queue.pk}/routing", body, {})
     assert stale.status_code == 412
@@ -133,7 +135,7 @@ def test_queue_routing_get_and_put(admin, english):
         ({"vip_tag_id": 999999}, ["body", "vip_tag_id"]),
     ],
 )
-def test_bad_queue_routing_is_named(admin, english, change, loc):
+def test_bad_queue_routing_is_named(admin, english_skill, change, loc):
     queue = Queue.objects.create(name="sales")
     body = {"strategy": "longest_idle", "version": 0, **change}
     response = Api(admin).send("put", f"/acd/queues/{queue.pk}/routing", body, {})
@@ -158,8 +160,8 @@ def test_overflow_to_itself_is_refused(admin):
 
 @pytest.fixture
 def routed(olga, oleg):
-    _queue, english = skilled_queue()
-    give(olga, english, 7)
+    _queue, english_skill = skilled_queue()
+    give(olga, english_skill, 7)
     idle(olga, 5)
     idle(oleg, 50)
 
