@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
@@ -111,9 +112,12 @@ def delete_skill(actor: User, skill: Skill) -> None:
         raise ValidationError(
             {"skill": [_("Queues require this skill: %(queues)s.") % {"queues": ", ".join(queues)}]}
         )
-    with transaction.atomic():
-        skill.delete()
-        audit.record(actor, "configure", kind="skill", target_id="", removed=skill.name)
+    try:
+        with transaction.atomic():
+            skill.delete()
+            audit.record(actor, "configure", kind="skill", target_id="", removed=skill.name)
+    except ProtectedError:  # a queue came to require it meanwhile
+        raise ValidationError({"skill": [_("A queue requires this skill.")]}) from None
 
 
 # --- the matrix -------------------------------------------------------------------------------

@@ -196,3 +196,15 @@ def test_route_names_an_unknown_queue(client, routed):
     body = {"caller": "+79990001122", "queue": "nope"}
     response = client.post("/api/v1/calls/route", **signed(body))
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "queue"]
+
+
+def test_queue_routing_of_another_or_no_queue(admin, olga, english_skill):
+    queue = Queue.objects.create(name="sales")
+    body = {"strategy": "round_robin", "version": 0}
+    assert Api(admin).get("/acd/queues/999999/routing").status_code == 404
+    assert Api(admin).send("put", "/acd/queues/999999/routing", body, {}).status_code == 404
+    denied = Api(olga.user).send("put", f"/acd/queues/{queue.pk}/routing", body, {})
+    assert denied.status_code == 403 and not queue.required_skills.exists()
+    from kartoteka.callcenter.acd_models import QueueRouting
+
+    assert not QueueRouting.objects.exists()

@@ -186,3 +186,30 @@ def test_register_and_the_script_path():
     session = agi.AgiSession(None, None)  # type: ignore[arg-type]
     session.env = {"agi_request": "agi://pbx:4573/route?queue=sales", "agi_arg_1": "a"}
     assert session.script == "route" and session.args == ["a"]
+
+
+def test_an_oversized_header_line_closes_the_connection():
+    calls: list[str] = []
+
+    async def handler(session: agi.AgiSession, args: list[str]) -> None:
+        calls.append("ran")
+
+    async def asterisk(port: int) -> bool:
+        chan = await Channel.open(port)
+        await chan.send(b"agi_callerid: " + b"7" * (agi.MAX_LINE * 2) + b"\n\n")
+        return await chan.closed()
+
+    assert run({"route": handler}, asterisk) and calls == []
+
+
+def test_say_digits_of_nothing_sends_nothing():
+    async def handler(session: agi.AgiSession, args: list[str]) -> None:
+        await session.say_digits("")
+        await session.set_variable("DONE", "1")
+
+    async def asterisk(port: int) -> str:
+        chan = await Channel.open(port)
+        await chan.send(environment("s"))
+        return await chan.answer()
+
+    assert run({"s": handler}, asterisk) == 'SET VARIABLE DONE "1"'

@@ -204,7 +204,9 @@ class AgiSession:
         return chr(reply.value) if reply.value > 0 else ""
 
     async def say_digits(self, digits: str) -> None:
-        digits = _checked(re.compile(r"[0-9*#]{1,40}"), digits, "digits")
+        """Say each digit; nothing to say for ""."""
+        if not _checked(DIGITS_RE, digits, "digits"):
+            return
         reply = await self.command(f'SAY DIGITS {digits} ""')
         if reply.value < 0:
             self.hung_up = True
