@@ -264,6 +264,10 @@ def _register_routers() -> None:
 
     api.add_router("/segments", segments_router)
     api.add_router("/analytics", analytics_router)
+    from kartoteka.callcenter.acd_api import acd_router, route_router
+
+    api.add_router("/calls/route", route_router)  # before /calls: its /{call_id} takes no POST
+    api.add_router("/acd", acd_router)
     from kartoteka.callcenter.api import calls_router, operators_router
     from kartoteka.staffing.api import router as staffing_router
 

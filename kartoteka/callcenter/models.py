@@ -347,3 +347,13 @@ class ProcessedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_id}"
+
+
+# The ACD settings, in a module of their own; imported here so Django finds them.
+from kartoteka.callcenter.acd_models import (  # noqa: E402, F401
+    OperatorSkill,
+    QueueOverflow,
+    QueueRouting,
+    QueueSkill,
+    Skill,
+)

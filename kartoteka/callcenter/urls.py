@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kartoteka.callcenter import settings_views, views
+from kartoteka.callcenter import acd_views, settings_views, views
 from kartoteka.callcenter.providers.webhook import views as webhook
 from kartoteka.staffing import views as staffing
 
@@ -23,6 +23,11 @@ urlpatterns = [
     ),
     path("settings/<str:kind>/", settings_views.add, name="settings_add"),
     path("settings/<str:kind>/<int:pk>/toggle/", settings_views.toggle, name="settings_toggle"),
+    path("acd/", acd_views.acd_page, name="acd"),
+    path("acd/skills/", acd_views.add_skill, name="acd_skill_add"),
+    path("acd/skills/<int:pk>/remove/", acd_views.remove_skill, name="acd_skill_remove"),
+    path("acd/cell/", acd_views.set_cell, name="acd_cell"),
+    path("acd/queues/<int:pk>/", acd_views.queue_routing, name="acd_queue"),
     path("<int:pk>/", views.card, name="card"),
     path("<int:pk>/pop/", views.pop, name="pop"),
     path("<int:pk>/client/", views.link_client, name="link_client"),

@@ -25,6 +25,7 @@ from typing import Protocol
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from kartoteka.callcenter.providers.asterisk.agi import register
 from kartoteka.ivr import crm, engine, runtime
 from kartoteka.ivr.models import Menu
 
@@ -45,7 +46,7 @@ class AgiSession(Protocol):
 
     async def set_variable(self, name: str, value: str) -> None: ...
 
-    async def exec(self, app: str, args: str) -> str: ...
+    async def exec(self, app: str, args: str) -> object: ...
 
 
 def _variable(key: str) -> str:
@@ -120,6 +121,7 @@ async def _perform(session: AgiSession, step: engine.Step) -> str | None:
     return None
 
 
+@register("ivr")
 async def run_ivr(session: AgiSession, args: Sequence[str]) -> None:
     """Walk the menu for this channel until it routes or hangs up."""
     try:

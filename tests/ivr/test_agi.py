@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connections
 
 from kartoteka.callcenter.models import Call
@@ -122,3 +123,24 @@ def test_a_caller_hanging_up_mid_menu_still_leaves_the_path(menu):
     with pytest.raises(Gone):
         run(HangsUp(["1"]))
     assert Call.objects.get(provider="asterisk").ivr["path"] == "Billing"
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_the_agi_server_runs_the_ivr_script_over_tcp():
+    """`kartoteka asterisk agi` imports this handler; a channel with no menu goes on unrouted."""
+    from kartoteka.callcenter.management.commands.asterisk import AGI_HANDLERS
+    from kartoteka.callcenter.providers.asterisk import agi as server
+    from tests.callcenter.asterisk.fake_asterisk import Channel, environment
+    from tests.callcenter.asterisk.fake_asterisk import run as serve
+
+    assert "kartoteka.ivr.agi" in AGI_HANDLERS
+    assert server.HANDLERS["ivr"] is agi.run_ivr
+
+    async def asterisk(port: int) -> list[str]:
+        chan = await Channel.open(port)
+        await chan.send(environment("ivr", agi_dnid="nowhere"))
+        said = [await chan.answer()]
+        assert await chan.closed()
+        return said
+
+    assert serve(server.HANDLERS, asterisk) == ['SET VARIABLE KT_QUEUE ""']

@@ -1,4 +1,5 @@
-"""`kartoteka asterisk listen|check|originate`: the Asterisk Manager Interface link.
+"""`kartoteka asterisk listen|check|originate|agi`: the Asterisk Manager Interface link, and the
+FastAGI server (`agi`) the dialplan asks who takes a call (see docs/acd.md).
 
 `listen` runs beside the web server (a systemd unit, a container): it logs in to AMI,
 feeds every call and operator event to the contact centre, and reconnects forever with
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import signal
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
 from kartoteka.callcenter.management.commands.erlang import count
+from kartoteka.callcenter.providers.asterisk import agi
 from kartoteka.callcenter.providers.asterisk.config import AmiConfig
 from kartoteka.callcenter.providers.asterisk.listener import Listener, Status
 from kartoteka.callcenter.providers.asterisk.protocol import AmiConnection
@@ -29,6 +32,8 @@ from kartoteka.callcenter.providers.asterisk.provider import AsteriskProvider
 from kartoteka.callcenter.providers.base import Event, ProviderError, Sink
 
 SINK = "kartoteka.callcenter.services.handle_event"
+# Modules whose @agi.register handlers the FastAGI server serves.
+AGI_HANDLERS = ["kartoteka.callcenter.acd_agi", "kartoteka.ivr.agi"]
 
 
 def product_sink(path: str) -> Sink:
@@ -78,6 +83,9 @@ class Command(BaseCommand):
         call = sub.add_parser("originate", help="ring an extension, then dial a number")
         call.add_argument("extension")
         call.add_argument("number")
+        fastagi = sub.add_parser("agi", help="serve FastAGI (agi://host:port/route) to Asterisk")
+        fastagi.add_argument("--host", default="127.0.0.1")
+        fastagi.add_argument("--port", type=count(1, 65535), default=agi.DEFAULT_PORT)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -89,6 +97,8 @@ class Command(BaseCommand):
                     options["extension"], options["number"]
                 )
                 self.stdout.write(f"originated {options['extension']} → {options['number']}")
+            elif options["action"] == "agi":
+                self._agi(options["host"], options["port"])
             else:
                 self._listen(config, options)
         except ProviderError as exc:
@@ -116,6 +126,27 @@ class Command(BaseCommand):
             asyncio.run(self._run(listener, options["attempts"]))
         except KeyboardInterrupt:  # Ctrl-C in a terminal: stop quietly
             return
+
+    def _agi(self, host: str, port: int) -> None:
+        for module in AGI_HANDLERS:
+            importlib.import_module(module)  # importing registers the handlers
+        try:
+            asyncio.run(self._serve_agi(host, port))
+        except KeyboardInterrupt:
+            return
+        except OSError as exc:
+            raise CommandError(f"--port: cannot listen on {host}:{port}: {exc}") from exc
+
+    async def _serve_agi(self, host: str, port: int) -> None:
+        server = await agi.serve(host, port)
+        self.stdout.write(f"FastAGI on {host}:{port}: {', '.join(sorted(agi.HANDLERS))}")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, stop.set)
+        async with server:
+            await stop.wait()
 
     async def _run(self, listener: Listener, attempts: int | None) -> None:
         stop = asyncio.Event()
