@@ -19,8 +19,10 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -59,6 +61,23 @@ def publish_many(items: Iterable[Item]) -> None:
 
 
 _clients: dict[str, Any] = {}
+_local = threading.local()
+
+
+@contextmanager
+def gathered() -> Iterator[None]:
+    """What commits inside the block is sent once, when the block ends: a group commit of
+    many events pushes all their live events in one round trip, not one per event."""
+    if getattr(_local, "outbox", None) is not None:  # nested: the outer block sends
+        yield
+        return
+    _local.outbox = []
+    try:
+        yield
+    finally:
+        items, _local.outbox = _local.outbox, None
+        if items:
+            _send(items)
 
 
 def _redis(url: str) -> Any:
@@ -73,6 +92,10 @@ def _redis(url: str) -> Any:
 
 
 def _send(batch: list[Item]) -> None:
+    outbox = getattr(_local, "outbox", None)
+    if outbox is not None:
+        outbox.extend(batch)
+        return
     if settings.REDIS_URL:
         client = _redis(settings.REDIS_URL)
         with client.pipeline(transaction=False) as pipe:
