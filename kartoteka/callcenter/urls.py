@@ -10,6 +10,7 @@ urlpatterns = [
     path("console/status/", views.set_status, name="status"),
     path("dial/", views.dial, name="dial"),
     path("board/", views.board, name="board"),
+    path("board/live/", views.board_live, name="board_live"),
     path("callbacks/", views.callbacks_report, name="callbacks"),
     path("settings/", settings_views.settings_page, name="settings"),
     path("settings/<str:kind>/", settings_views.add, name="settings_add"),

@@ -241,14 +241,23 @@ async def stream_view(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
     if not user.is_authenticated:
         return HttpResponse(status=401)
     last = request.headers.get("Last-Event-ID")
-    seconds = (
-        float(request.GET.get("seconds", STREAM_SECONDS)) if settings.TESTING else STREAM_SECONDS
-    )
+    seconds = stream_seconds(request)
     body: Any
     if isinstance(request, ASGIRequest):
         body = async_stream(user.pk, last, seconds)
     else:
         body = sync_stream(user.pk, last, seconds)
+    return event_stream(body)
+
+
+def stream_seconds(request: HttpRequest) -> float:
+    """How long a stream stays open (tests may shorten it) before the browser reconnects."""
+    if settings.TESTING and "seconds" in request.GET:
+        return float(request.GET["seconds"])
+    return STREAM_SECONDS
+
+
+def event_stream(body: Iterator[bytes] | AsyncIterator[bytes]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
