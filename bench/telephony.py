@@ -201,6 +201,23 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
+def _database_cpu(name: str) -> float:
+    """CPU seconds so far of the PostgreSQL backends serving database `name` (same machine)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes()
+            if not command.startswith(b"postgres: ") or f" {name} ".encode() not in command:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def _machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of all cores since boot, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -212,13 +229,14 @@ class CpuMeter:
     """CPU spent during the measured window by the load (this process), the server's
     processes, and the whole machine (other work included)."""
 
-    def __init__(self, server_pid: int) -> None:
-        self.server_pid = server_pid
+    def __init__(self, server_pid: int, database: str) -> None:
+        self.server_pid, self.database = server_pid, database
         self.start()
 
     def start(self) -> None:
         self.wall, self.own = time.perf_counter(), time.process_time()
         self.server, self.machine = _tree_cpu(self.server_pid), _machine_busy()
+        self.db = _database_cpu(self.database)
 
     def read(self) -> dict[str, float]:
         wall = time.perf_counter() - self.wall
@@ -228,6 +246,7 @@ class CpuMeter:
             "seconds": round(wall, 2),
             "load_cpu_s": round(time.process_time() - self.own, 2),
             "server_cpu_s": round(_tree_cpu(self.server_pid) - self.server, 2),
+            "database_cpu_s": round(_database_cpu(self.database) - self.db, 2),
             "machine_busy_pct": round(
                 100 * (busy - self.machine[0]) / max(1, total - self.machine[1]), 1
             ),
@@ -438,7 +457,7 @@ def run_once(args: argparse.Namespace, rate: float) -> dict[str, Any]:
     try:
         _wait_up(port, server)
         time.sleep(2.0)
-        meter = CpuMeter(server.pid)
+        meter = CpuMeter(server.pid, args.pg_url.rsplit("/", 1)[-1])
         run = asyncio.run(load(port, rate, args.seconds, cookies, meter, args.connections))
     finally:
         server.terminate()

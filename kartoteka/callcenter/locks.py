@@ -30,6 +30,8 @@ class Locked:
         self._calls: dict[CallKey, Call | None] = {}
         self._by_extension: dict[str, Operator | None] = {}
         self._operators: dict[int, Operator] = {}
+        # Calls whose operators are all held here (preloaded): who is on them is known.
+        self._held: set[int] = set()
 
     def preload(self, calls: Iterable[CallKey], extensions: Iterable[str]) -> None:
         """Lock the batch's calls, then its operators, each in primary-key order: two batches
@@ -44,12 +46,17 @@ class Locked:
             for key in wanted:
                 self._calls.setdefault(key, None)
         exts = {e[:40] for e in extensions if e} - self._by_extension.keys()
-        if exts:
-            rows = Operator.objects.select_for_update().filter(extension__in=exts).order_by("pk")
-            for op in rows:
-                self._by_extension[op.extension] = self._keep(op)
+        known = [c.pk for c in self._calls.values() if c is not None and c.pk not in self._held]
+        if exts or known:
+            # The events' operators and every operator one of the calls holds (ringing, on it).
+            match = Q(extension__in=exts) | Q(call__in=known)
+            for op in Operator.objects.select_for_update().filter(match).order_by("pk"):
+                self._keep(op)
+            for op in self._operators.values():
+                self._by_extension[op.extension] = op
             for ext in exts:
                 self._by_extension.setdefault(ext, None)
+            self._held.update(known)
 
     def call(self, key: CallKey) -> Call | None:
         if key not in self._calls:
@@ -57,7 +64,9 @@ class Locked:
         return self._calls[key]
 
     def add_call(self, call: Call) -> None:
+        """A call this transaction created: only operators it put on the call hold it."""
         self._calls[(call.provider, call.call_id)] = call
+        self._held.add(call.pk)
 
     def operator(self, extension: str) -> Operator | None:
         if not extension:
@@ -71,6 +80,9 @@ class Locked:
     def operators_on(self, call: Call, statuses: Sequence[str]) -> list[Operator]:
         """Operators this call holds in one of `statuses` (ring-all rings several), locked;
         the ones already held here are the same objects, with this transaction's changes."""
+        if call.pk in self._held:
+            found = [op for op in self._operators.values() if op.call_id == call.pk]
+            return sorted((op for op in found if op.status in statuses), key=lambda op: op.pk)
         rows = Operator.objects.select_for_update().filter(call=call, status__in=statuses)
         return [self._keep(op) for op in rows.order_by("pk")]
 

@@ -71,6 +71,26 @@ def test_a_batch_ends_as_one_by_one(olga, oleg, ivan, django_capture_on_commit_c
     assert ended == {"c1": "ended", "c2": "ended"}
 
 
+@pytest.mark.parametrize("split", [0, 2], ids=["all in one batch", "rung before the batch"])
+def test_ring_all_releases_the_operators_who_did_not_take_it(
+    olga, oleg, ivan, split, django_capture_on_commit_callbacks
+):
+    events = [
+        event("ringing", "c1", extension="101"),
+        event("ringing", "c1", extension="102"),
+        event("answered", "c1", extension="102", seconds=4),
+        event("ended", "c1", seconds=40),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        for e in events[:split]:
+            services.handle_event(e)
+        assert batch.handle_batch(events[split:]) == [None] * (len(events) - split)
+    olga.refresh_from_db()
+    oleg.refresh_from_db()
+    assert (olga.status, oleg.status) == ("available", "after_call")
+    assert [s for _e, s, *_t in _history() if _e == "101"] == ["ringing", "available"]
+
+
 def test_repeats_inside_and_across_batches_apply_once(
     olga, ivan, django_capture_on_commit_callbacks
 ):

@@ -42,6 +42,7 @@ from kartoteka.callcenter.providers.webhook.views import (
     configured,
     verified,
 )
+from kartoteka.env import env_int
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[Any]]
@@ -53,24 +54,30 @@ log = logging.getLogger(__name__)
 
 
 class Writer:
-    """One thread applying the door's events, as many per transaction as are waiting."""
+    """Threads applying the door's events, each taking as many per transaction as are
+    waiting; more than one overlaps one batch's round trips to the database with another's."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int) -> None:
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._count = threads
         self._start = threading.Lock()
 
     def submit(self, events: list[Event]) -> Future[list[batch.Outcome]]:
         done: Future[list[batch.Outcome]] = Future()
         self._jobs.put((events, done))
-        if self._thread is None or not self._thread.is_alive():
-            with self._start:  # started on first use, never at import
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(
-                        target=self._run, name="webhook-writer", daemon=True
-                    )
-                    self._thread.start()
+        if len(self._threads) < self._count or not all(t.is_alive() for t in self._threads):
+            self._ensure_threads()
         return done
+
+    def _ensure_threads(self) -> None:
+        with self._start:  # started on first use, never at import
+            self._threads = [t for t in self._threads if t.is_alive()]
+            while len(self._threads) < self._count:
+                name = f"webhook-writer-{len(self._threads)}"
+                thread = threading.Thread(target=self._run, name=name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def _run(self) -> None:
         while True:
@@ -104,7 +111,7 @@ class Writer:
             at += len(mine)
 
 
-writer = Writer()
+writer = Writer(env_int("TELEPHONY_WEBHOOK_WRITERS", 2, minimum=1))
 
 
 def route_webhook(django_app: App) -> App:
