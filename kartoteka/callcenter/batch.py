@@ -75,6 +75,7 @@ def _apply_all(events: Sequence[Event]) -> None:
     )
     for event in todo:
         services.apply(event, rows)
+    rows.flush()
 
 
 def _key(event: Event) -> tuple[str, str]:

@@ -1,13 +1,22 @@
-"""The rows one transaction of the event sink has locked, one Python object per row.
+"""What one transaction of the event sink holds, one Python object per row, in two phases.
 
-Every event of a group commit (callcenter.batch) sees the changes the events before it made
-to a call or an operator, and each row is locked and read once per transaction, not once per
-event. A single event (services.handle_event) uses a fresh one and reads lazily.
+Phase one applies every event to its call (the calls locked, in primary-key order, when a
+batch starts). What an event does to operators — ringing, on a call, after-call work, the
+PBX's pauses — is queued (`later`) and done in phase two (`flush`), in the events' order, with
+the operators locked then, in primary-key order, all at once. Why: operators are the hot rows
+(every call of an operator's touches the same row), and two transactions that need the same
+operator run one after the other; holding those locks only for the last, short part of a
+batch — not while its calls, timelines and call-back tasks are written — lets batches of the
+two web processes overlap. Each phase sees the other's effects as if the events ran one by
+one: phase one touches only calls, phase two only operators and their history.
+
+A single event (services.handle_event) uses an eager one: it locks its operator when it
+looks it up (nothing else waits in its transaction) and flushes at its end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db.models import Q, QuerySet
 
@@ -22,20 +31,28 @@ def call_key(provider: str, call_id: str) -> CallKey:
 
 def _calls() -> QuerySet[Call]:
     # With its operator's user: the timeline entry of an ended call is written as that user.
-    return Call.objects.select_for_update(of=("self",)).select_related("user")
+    # NO KEY UPDATE: history rows may still reference the call (their foreign key's check).
+    return Call.objects.select_for_update(of=("self",), no_key=True).select_related("user")
+
+
+def _operators() -> QuerySet[Operator]:
+    return Operator.objects.select_for_update(no_key=True)
 
 
 class Locked:
-    def __init__(self) -> None:
+    def __init__(self, *, eager: bool = False) -> None:
+        self._eager = eager
         self._calls: dict[CallKey, Call | None] = {}
-        self._by_extension: dict[str, Operator | None] = {}
-        self._operators: dict[int, Operator] = {}
-        # Calls whose operators are all held here (preloaded): who is on them is known.
-        self._held: set[int] = set()
+        # Operators by extension as read in phase one, unlocked: who they are, not their state.
+        self._refs: dict[str, Operator | None] = {}
+        self._operators: dict[int, Operator] = {}  # locked in phase two
+        self._later: list[Callable[[], None]] = []
+        self._held: set[int] = set()  # calls whose holders are all locked
+        self._all_held = False
 
     def preload(self, calls: Iterable[CallKey], extensions: Iterable[str]) -> None:
-        """Lock the batch's calls, then its operators, each in primary-key order: two batches
-        that meet on the same rows wait for each other instead of deadlocking."""
+        """Lock the batch's calls in primary-key order (two batches meeting on the same calls
+        wait for each other instead of deadlocking) and look its operators up."""
         wanted = {key for key in calls if key not in self._calls}
         if wanted:
             match = Q(pk__in=[])
@@ -45,18 +62,12 @@ class Locked:
                 self._calls[(call.provider, call.call_id)] = call
             for key in wanted:
                 self._calls.setdefault(key, None)
-        exts = {e[:40] for e in extensions if e} - self._by_extension.keys()
-        known = [c.pk for c in self._calls.values() if c is not None and c.pk not in self._held]
-        if exts or known:
-            # The events' operators and every operator one of the calls holds (ringing, on it).
-            match = Q(extension__in=exts) | Q(call__in=known)
-            for op in Operator.objects.select_for_update().filter(match).order_by("pk"):
-                self._keep(op)
-            for op in self._operators.values():
-                self._by_extension[op.extension] = op
+        exts = {e[:40] for e in extensions if e} - self._refs.keys()
+        if exts:
+            for op in Operator.objects.filter(extension__in=exts):
+                self._refs[op.extension] = op
             for ext in exts:
-                self._by_extension.setdefault(ext, None)
-            self._held.update(known)
+                self._refs.setdefault(ext, None)
 
     def call(self, key: CallKey) -> Call | None:
         if key not in self._calls:
@@ -64,27 +75,51 @@ class Locked:
         return self._calls[key]
 
     def add_call(self, call: Call) -> None:
-        """A call this transaction created: only operators it put on the call hold it."""
         self._calls[(call.provider, call.call_id)] = call
-        self._held.add(call.pk)
 
     def operator(self, extension: str) -> Operator | None:
+        """Phase one: the operator at this extension (its id and user; its state is read
+        locked, in phase two, through `locked`)."""
         if not extension:
             return None
         ext = extension[:40]
-        if ext not in self._by_extension:
-            found = Operator.objects.select_for_update().filter(extension=ext).first()
-            self._by_extension[ext] = self._keep(found) if found else None
-        return self._by_extension[ext]
+        if ext not in self._refs:
+            rows = _operators() if self._eager else Operator.objects.all()
+            found = self._refs[ext] = rows.filter(extension=ext).first()
+            if found is not None and self._eager:
+                self._operators[found.pk] = found
+        return self._refs[ext]
+
+    def later(self, action: Callable[[], None]) -> None:
+        """Run `action` in phase two (it may use `locked` and `operators_on`)."""
+        self._later.append(action)
+
+    def flush(self) -> None:
+        """Phase two: lock the operators the events named and every operator one of the
+        calls holds (rung, on it), in primary-key order, then run what was queued."""
+        if not self._later:
+            return
+        if not self._eager:
+            named = [op.pk for op in self._refs.values() if op is not None]
+            calls = [c.pk for c in self._calls.values() if c is not None and c.pk is not None]
+            match = Q(pk__in=named) | Q(call__in=calls)
+            for op in _operators().filter(match).order_by("pk"):
+                self._operators.setdefault(op.pk, op)
+            self._all_held = True
+        actions, self._later = self._later, []
+        for action in actions:
+            action()
+
+    def locked(self, operator: Operator) -> Operator | None:
+        """Phase two: the locked row of an operator found in phase one (None if deleted)."""
+        return self._operators.get(operator.pk)
 
     def operators_on(self, call: Call, statuses: Sequence[str]) -> list[Operator]:
-        """Operators this call holds in one of `statuses` (ring-all rings several), locked;
-        the ones already held here are the same objects, with this transaction's changes."""
-        if call.pk in self._held:
-            found = [op for op in self._operators.values() if op.call_id == call.pk]
-            return sorted((op for op in found if op.status in statuses), key=lambda op: op.pk)
-        rows = Operator.objects.select_for_update().filter(call=call, status__in=statuses)
-        return [self._keep(op) for op in rows.order_by("pk")]
-
-    def _keep(self, operator: Operator) -> Operator:
-        return self._operators.setdefault(operator.pk, operator)
+        """Phase two: operators this call holds in one of `statuses` (ring-all rings several);
+        all of them locked (by `flush`, or here), with this transaction's changes."""
+        if not self._all_held and call.pk not in self._held:
+            for op in _operators().filter(call=call).order_by("pk"):
+                self._operators.setdefault(op.pk, op)
+            self._held.add(call.pk)
+        found = [op for op in self._operators.values() if op.call_id == call.pk]
+        return sorted((op for op in found if op.status in statuses), key=lambda op: op.pk)

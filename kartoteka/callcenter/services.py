@@ -66,7 +66,9 @@ def handle_event(event: Event) -> None:
         try:
             with transaction.atomic():
                 _claim(event)
-                apply(event, Locked())
+                rows = Locked(eager=True)
+                apply(event, rows)
+                rows.flush()
             return
         except IntegrityError:
             # Two deliveries raced: either the ledger already has this event (done), or another
@@ -78,8 +80,8 @@ def handle_event(event: Event) -> None:
 
 
 def apply(event: Event, rows: Locked) -> None:
-    """Apply an event already claimed in the ledger, inside the caller's transaction; `rows`
-    holds what this transaction has locked so far."""
+    """Apply an event already claimed in the ledger, inside the caller's transaction: its call
+    now, its operators' part queued on `rows` until `rows.flush()` (see callcenter.locks)."""
     if isinstance(event, CallEvent):
         _apply_call(event, rows)
     else:
@@ -173,9 +175,17 @@ def _apply_call(event: CallEvent, rows: Locked) -> None:
 def _ringing(call: Call, event: CallEvent, operator: Operator | None, rows: Locked) -> None:
     if operator is None or call.status in FINAL or call.answered_at:
         return
-    if call.direction == Call.Direction.INBOUND and operator.status == Status.AVAILABLE:
-        statuses.transition(operator, Status.RINGING, event.at, Source.CALL, call=call)
-    _pop(operator.user_id, call, "ringing")
+    inbound = call.direction == Call.Direction.INBOUND
+
+    def ring() -> None:
+        locked = rows.locked(operator)
+        if locked is None:
+            return
+        if inbound and locked.status == Status.AVAILABLE:
+            statuses.transition(locked, Status.RINGING, event.at, Source.CALL, call=call)
+        _pop(locked.user_id, call, "ringing")
+
+    rows.later(ring)
 
 
 def _queued(call: Call, event: CallEvent, operator: Operator | None, rows: Locked) -> None:
@@ -193,12 +203,17 @@ def _answered(call: Call, event: CallEvent, operator: Operator | None, rows: Loc
             callbacks.withdraw(call)
         return
     call.status = Call.Status.ANSWERED
-    for other in rows.operators_on(call, [Status.RINGING]):
-        if other is not operator:  # rang (ring-all) and not taken: available again
-            statuses.transition(other, Status.AVAILABLE, event.at, Source.CALL)
-    if operator is not None:
-        statuses.transition(operator, Status.ON_CALL, event.at, Source.CALL, call=call)
-        _pop(operator.user_id, call, "answered")
+
+    def take() -> None:
+        taker = rows.locked(operator) if operator is not None else None
+        for other in rows.operators_on(call, [Status.RINGING]):
+            if other is not taker:  # rang (ring-all) and not taken: available again
+                statuses.transition(other, Status.AVAILABLE, event.at, Source.CALL)
+        if taker is not None:
+            statuses.transition(taker, Status.ON_CALL, event.at, Source.CALL, call=call)
+            _pop(taker.user_id, call, "answered")
+
+    rows.later(take)
 
 
 def _end(call: Call, at: dt.datetime, lost: Call.Status) -> None:
@@ -241,17 +256,23 @@ def _after_final(call: Call, event: CallEvent, rows: Locked) -> None:
     if event.kind not in (Kind.ENDED, Kind.ABANDONED):
         return
     at = call.ended_at or event.at
-    # Operators it rang and did not take go back to available; the one on it to after-call work.
-    held = rows.operators_on(call, [Status.RINGING, Status.ON_CALL])
-    for operator in sorted(held, key=lambda op: op.status != Status.RINGING):
-        if operator.status == Status.RINGING:
-            statuses.transition(operator, Status.AVAILABLE, at, Source.CALL)
-            continue
-        statuses.transition(operator, Status.AFTER_CALL, at, Source.CALL, call=call)
-        if operator.acw_seconds == 0:
-            statuses.transition(operator, Status.AVAILABLE, at, Source.TIMER)
-    if call.user_id:
-        _pop(call.user_id, call, "ended")
+    user_id = call.user_id
+
+    def release() -> None:
+        # Operators it rang and did not take go back to available; the one on it to
+        # after-call work.
+        held = rows.operators_on(call, [Status.RINGING, Status.ON_CALL])
+        for operator in sorted(held, key=lambda op: op.status != Status.RINGING):
+            if operator.status == Status.RINGING:
+                statuses.transition(operator, Status.AVAILABLE, at, Source.CALL)
+                continue
+            statuses.transition(operator, Status.AFTER_CALL, at, Source.CALL, call=call)
+            if operator.acw_seconds == 0:
+                statuses.transition(operator, Status.AVAILABLE, at, Source.TIMER)
+        if user_id:
+            _pop(user_id, call, "ended")
+
+    rows.later(release)
     if call.status in Call.LOST:
         callbacks.schedule(call)
 
@@ -283,9 +304,18 @@ def _pop(user_id: int, call: Call, stage: str) -> None:
 
 
 def _apply_operator(event: OperatorEvent, rows: Locked) -> None:
-    operator = rows.operator(event.extension)
-    if operator is None:
+    found = rows.operator(event.extension)
+    if found is None:
         log.info("operator event for unknown extension %s", event.extension)
+        return
+    reason = None
+    if event.state == OperatorState.PAUSED:
+        reason = BreakReason.objects.filter(name=event.reason[:100]).first()
+    rows.later(lambda: _pbx_state(rows.locked(found), event, reason))
+
+
+def _pbx_state(operator: Operator | None, event: OperatorEvent, reason: BreakReason | None) -> None:
+    if operator is None:
         return
     current = operator.status
     if event.state == OperatorState.AVAILABLE:
@@ -293,7 +323,6 @@ def _apply_operator(event: OperatorEvent, rows: Locked) -> None:
             statuses.transition(operator, Status.AVAILABLE, event.at, Source.PBX)
     elif event.state == OperatorState.PAUSED:
         if current in (Status.AVAILABLE, Status.OFFLINE):
-            reason = BreakReason.objects.filter(name=event.reason[:100]).first()
             statuses.transition(
                 operator,
                 Status.BREAK,
