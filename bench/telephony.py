@@ -1,17 +1,27 @@
-"""`python -m bench.telephony [--rates 200,2] [--seconds 5] [--pg-url URL]`: the webhook under load.
+"""`python -m bench.telephony [--rates 200,2] [--seconds 5] [--connections 16] [--pg-url URL]`:
+the webhook under load.
 
 A fresh PostgreSQL database, 50 operators and 1,000 clients; a uvicorn server on 127.0.0.1
 (2 workers, Redis for live events when REDIS_URL answers). Every operator's event stream
 (/events/) is open. Calls arrive at --rate per second for --seconds: each is three signed
 webhook requests, ringing → answered (1 s later) → ended (2 s later), over keep-alive
-connections. One run per rate (the target, and one the server keeps up with).
+connections (--connections of them: the PBX's concurrent requests; the time a ringing event
+waits for a free one counts in its pop's latency). One run per rate (the target, and one the
+server keeps up with).
 Measured:
 - the screen pop's latency: from sending "ringing" to the "call" event arriving on the
   operator's open stream, p50 / p95 / max;
 - events lost: requests not answered 200, ledger rows, calls and ended calls counted in the
   database afterwards against what was sent; pops not received;
 - the raw-SQL baseline: the same ledger and call rows written by plain SQL, one transaction
-  per event, in the same run; the ratio of the two throughputs.
+  per event, in the same run; the ratio of the two throughputs;
+- where the CPU went during the measured window: this process (the load), the server's
+  processes, the PostgreSQL backends of the bench database, and the whole machine (busy %,
+  other work included) — to tell a slow server from a starved one or a slow load.
+Throughput is events answered 200 over the time until the last call ended (or 20 s after the
+last started): each call lasts 3 s, so a 5 s run cannot show more than 3,000 / 8 s = 375
+events/s even from an infinitely fast server; the 600 events/s are the rate while all three
+kinds overlap.
 Writes var/bench-telephony-results.json. Bounded: calls not through 20 s after the last one
 started are cancelled and counted as unfinished.
 """

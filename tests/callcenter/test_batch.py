@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from kartoteka.callcenter import batch, services
-from kartoteka.callcenter.models import Call, OperatorStatusChange, ProcessedEvent
+from kartoteka.callcenter.models import BreakReason, Call, OperatorStatusChange, ProcessedEvent
+from kartoteka.callcenter.providers.base import OperatorEvent, OperatorState
 from kartoteka.callcenter.providers.webhook import asgi as door
 from kartoteka.core.models import RealtimeEvent
-from tests.callcenter.conftest import event
+from tests.callcenter.conftest import T0, event
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +90,25 @@ def test_ring_all_releases_the_operators_who_did_not_take_it(
     oleg.refresh_from_db()
     assert (olga.status, oleg.status) == ("available", "after_call")
     assert [s for _e, s, *_t in _history() if _e == "101"] == ["ringing", "available"]
+
+
+def test_the_pbxs_operator_events_take_their_turn_in_a_batch(
+    olga, ivan, django_capture_on_commit_callbacks
+):
+    lunch = BreakReason.objects.create(name="lunch")
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = batch.handle_batch(
+            [
+                event("ringing", "c1", extension="101"),
+                event("ended", "c1", seconds=20),  # missed: olga is available again...
+                OperatorEvent("webhook", "p1", "101", OperatorState.PAUSED, T0, reason="lunch"),
+                OperatorEvent("webhook", "p2", "999", OperatorState.OFFLINE, T0),  # nobody
+            ]
+        )
+    assert outcomes == [None] * 4
+    olga.refresh_from_db()
+    assert (olga.status, olga.break_reason) == ("break", lunch)  # ...then paused by the PBX
+    assert [s for _e, s, *_t in _history()] == ["ringing", "available", "break"]
 
 
 def test_repeats_inside_and_across_batches_apply_once(
