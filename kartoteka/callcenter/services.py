@@ -163,12 +163,13 @@ def _apply_call(event: CallEvent, rows: Locked) -> None:
     before = _outcome(call)
     was_final = call.status in FINAL
     HANDLERS[event.kind](call, event, operator, rows)
-    if not created or _outcome(call) != before:
+    entry = call.status in FINAL and (not was_final or event.kind == Kind.ANSWERED)
+    if entry:  # on the client's timeline; the save below links the call to its entry
+        timeline.sync(call, link=False)
+    if not created or entry or _outcome(call) != before:
         call.version += 1
         call.save()
     if call.status in FINAL:
-        if not was_final or event.kind == Kind.ANSWERED:
-            timeline.sync(call)
         _after_final(call, event, rows)
 
 
