@@ -1,17 +1,27 @@
-"""`python -m bench.telephony [--rates 200,2] [--seconds 5] [--pg-url URL]`: the webhook under load.
+"""`python -m bench.telephony [--rates 200,2] [--seconds 5] [--connections 16] [--pg-url URL]`:
+the webhook under load.
 
 A fresh PostgreSQL database, 50 operators and 1,000 clients; a uvicorn server on 127.0.0.1
 (2 workers, Redis for live events when REDIS_URL answers). Every operator's event stream
 (/events/) is open. Calls arrive at --rate per second for --seconds: each is three signed
 webhook requests, ringing → answered (1 s later) → ended (2 s later), over keep-alive
-connections. One run per rate (the target, and one the server keeps up with).
+connections (--connections of them: the PBX's concurrent requests; the time a ringing event
+waits for a free one counts in its pop's latency). One run per rate (the target, and one the
+server keeps up with).
 Measured:
 - the screen pop's latency: from sending "ringing" to the "call" event arriving on the
   operator's open stream, p50 / p95 / max;
 - events lost: requests not answered 200, ledger rows, calls and ended calls counted in the
   database afterwards against what was sent; pops not received;
 - the raw-SQL baseline: the same ledger and call rows written by plain SQL, one transaction
-  per event, in the same run; the ratio of the two throughputs.
+  per event, in the same run; the ratio of the two throughputs;
+- where the CPU went during the measured window: this process (the load), the server's
+  processes, the PostgreSQL backends of the bench database, and the whole machine (busy %,
+  other work included) — to tell a slow server from a starved one or a slow load.
+Throughput is events answered 200 over the time until the last call ended (or 20 s after the
+last started): each call lasts 3 s, so a 5 s run cannot show more than 3,000 / 8 s = 375
+events/s even from an infinitely fast server; the 600 events/s are the rate while all three
+kinds overlap.
 Writes var/bench-telephony-results.json. Bounded: calls not through 20 s after the last one
 started are cancelled and counted as unfinished.
 """
@@ -29,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.databases import ROOT, VAR, ensure_postgres
@@ -38,7 +49,8 @@ SECRET = "bench-telephony-secret-0123456789"  # noqa: S105 - bench only
 KEY = "bench-only-secret-key-not-for-production-0123456789"
 OPERATORS = 50
 CLIENTS = 1000
-POOL = 16  # concurrent requests: each holds a database connection in the server
+POOL = 16  # the PBX's concurrent requests (--connections)
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _env(url: str, redis_url: str) -> dict[str, str]:
@@ -182,10 +194,87 @@ def _signed(body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     return raw, {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(SECRET, stamp, raw)}
 
 
-async def load(port: int, rate: float, seconds: float, cookies: dict[str, str]) -> dict[str, Any]:
+# --- where the CPU went: is the server or the load (same 2 cores) the limit? ------------------
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants so far, from /proc."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / TICK
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _tree_cpu(int(child))
+    except (OSError, ValueError, IndexError):
+        pass
+    return total
+
+
+def _database_cpu(name: str) -> float:
+    """CPU seconds so far of the PostgreSQL backends serving database `name` (same machine)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes()
+            if not command.startswith(b"postgres: ") or f" {name} ".encode() not in command:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class CpuMeter:
+    """CPU spent during the measured window by the load (this process), the server's
+    processes, and the whole machine (other work included)."""
+
+    def __init__(self, server_pid: int, database: str) -> None:
+        self.server_pid, self.database = server_pid, database
+        self.start()
+
+    def start(self) -> None:
+        self.wall, self.own = time.perf_counter(), time.process_time()
+        self.server, self.machine = _tree_cpu(self.server_pid), _machine_busy()
+        self.db = _database_cpu(self.database)
+
+    def read(self) -> dict[str, float]:
+        wall = time.perf_counter() - self.wall
+        busy, total = _machine_busy()
+        cores = os.cpu_count() or 1
+        return {
+            "seconds": round(wall, 2),
+            "load_cpu_s": round(time.process_time() - self.own, 2),
+            "server_cpu_s": round(_tree_cpu(self.server_pid) - self.server, 2),
+            "database_cpu_s": round(_database_cpu(self.database) - self.db, 2),
+            "machine_busy_pct": round(
+                100 * (busy - self.machine[0]) / max(1, total - self.machine[1]), 1
+            ),
+            "cores": cores,
+        }
+
+
+async def load(
+    port: int,
+    rate: float,
+    seconds: float,
+    cookies: dict[str, str],
+    meter: CpuMeter | None = None,
+    connections: int = POOL,
+) -> dict[str, Any]:
     calls = int(rate * seconds)
     pool: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(POOL):
+    for _ in range(connections):
         pool.put_nowait(Connection(port))
     sent: dict[str, float] = {}
     ok_ids: set[str] = set()
@@ -230,7 +319,10 @@ async def load(port: int, rate: float, seconds: float, cookies: dict[str, str]) 
         now = dt.datetime.now(dt.UTC).isoformat()
         warm = {"call_id": f"warm-{w}", "from": "+74950000001", "at": now, "extension": "999"}
         await send({**warm, "id": f"warm-{w}", "type": "call.ended"})
-    sent.clear(), ok_ids.clear(), statuses.clear(), request_times.clear()
+    for seen in (sent, ok_ids, statuses, request_times):
+        seen.clear()
+    if meter is not None:
+        meter.start()
     started = time.perf_counter()
     tasks = []
     for i in range(calls):
@@ -241,6 +333,7 @@ async def load(port: int, rate: float, seconds: float, cookies: dict[str, str]) 
     sending = time.perf_counter() - started
     _done, pending = await asyncio.wait(tasks, timeout=20)
     elapsed = time.perf_counter() - started
+    cpu = meter.read() if meter is not None else {}
     for task in pending:  # bounded: calls not through 20 s after the last was started
         task.cancel()
     await asyncio.sleep(1.0)  # the last pops
@@ -263,6 +356,7 @@ async def load(port: int, rate: float, seconds: float, cookies: dict[str, str]) 
         "pops_missing": len(rang - arrived.keys()),
         "pop_ms": _percentiles(latencies),
         "request_ms": _percentiles(sorted(request_times)),
+        "cpu": cpu,
     }
 
 
@@ -373,7 +467,8 @@ def run_once(args: argparse.Namespace, rate: float) -> dict[str, Any]:
     try:
         _wait_up(port, server)
         time.sleep(2.0)
-        run = asyncio.run(load(port, rate, args.seconds, cookies))
+        meter = CpuMeter(server.pid, args.pg_url.rsplit("/", 1)[-1])
+        run = asyncio.run(load(port, rate, args.seconds, cookies, meter, args.connections))
     finally:
         server.terminate()
         try:
@@ -386,6 +481,7 @@ def run_once(args: argparse.Namespace, rate: float) -> dict[str, Any]:
         "rate": rate,
         "seconds": args.seconds,
         "workers": args.workers,
+        "connections": args.connections,
         "live_events": "redis" if redis_url else "database",
         **run,
         **counted,
@@ -404,6 +500,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds of calls per run")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument(
+        "--connections", type=int, default=POOL, help="the PBX's concurrent requests"
+    )
     args = parser.parse_args(argv)
     results = [run_once(args, float(rate)) for rate in args.rates.split(",")]
     document = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "runs": results}

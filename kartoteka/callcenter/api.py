@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kartoteka.accounts.models import User
+from kartoteka.callcenter import board as board_stream
 from kartoteka.callcenter import operators, queries, services
 from kartoteka.callcenter.models import BreakReason, Call, Disposition, Operator
 from kartoteka.clients.queries import visible_clients
@@ -26,7 +27,7 @@ from kartoteka.clients.schemas import (
 from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion, api_call
 from kartoteka.core.pagination import keyset_page
-from kartoteka.core.permissions import Action
+from kartoteka.core.permissions import Action, Denied
 from kartoteka.core.views import actor
 
 calls_router = Router(tags=["calls"])
@@ -135,6 +136,30 @@ class Removed(Schema):
 class StatusIn(Strict):
     status: str = Field(max_length=12, json_schema_extra={"enum": list(Operator.CHOSEN)})
     break_reason_id: int | None = Field(None, ge=1, le=2**62)
+
+
+class BoardOperatorOut(Schema):
+    extension: str
+    name: str
+    status: str
+    since: dt.datetime
+    seconds: int
+    over_limit: bool
+    break_reason: str | None
+    call_id: int | None
+
+
+class BoardQueueOut(Schema):
+    name: str
+    count: int
+    oldest: dt.datetime
+    longest_seconds: int
+
+
+class BoardOut(Schema):
+    now: dt.datetime
+    operators: list[BoardOperatorOut]
+    queues: list[BoardQueueOut]
 
 
 def call_out(call: Call) -> dict[str, Any]:
@@ -333,3 +358,40 @@ def update_operator(
 def delete_operator(request: HttpRequest, operator_id: int) -> dict[str, str]:
     me, operator = _configured(request, operator_id)
     return {"result": api_call(lambda: operators.remove_operator(me, operator), _operator_loc)}
+@operators_router.get(
+    "/board",
+    response={200: BoardOut, **ERRORS},
+    summary="The supervisor's board: operators, queues",
+)
+def board(request: HttpRequest) -> dict[str, Any]:
+    """The same board as /calls/board/ (live there over SSE), for the operators and queues the
+    caller may see; poll it, it costs two queries."""
+    user = actor(request)
+    if not board_stream.supervises(user):
+        raise Denied(Action.VIEW)
+    now = queries.board(user)
+    return {
+        "now": now.now,
+        "operators": [
+            {
+                "extension": op.extension,
+                "name": str(op.user),
+                "status": op.status,
+                "since": op.since,
+                "seconds": op.seconds,  # type: ignore[attr-defined]
+                "over_limit": op.over_limit,  # type: ignore[attr-defined]
+                "break_reason": op.break_reason.name if op.break_reason else None,
+                "call_id": op.call_id,
+            }
+            for op in now.operators
+        ],
+        "queues": [
+            {
+                "name": queue["name"],
+                "count": queue["count"],
+                "oldest": queue["oldest"],
+                "longest_seconds": queue["longest"],
+            }
+            for queue in now.queues
+        ],
+    }

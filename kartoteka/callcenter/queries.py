@@ -103,6 +103,7 @@ def board(user: AnyUser, now: dt.datetime | None = None) -> Board:
         {
             "name": row["queue"],
             "count": row["count"],
+            "oldest": row["oldest"],
             "longest": max(0, int((now - row["oldest"]).total_seconds())),
         }
         for row in waiting

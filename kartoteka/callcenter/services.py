@@ -10,6 +10,7 @@ queues instead of raising.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
 from kartoteka.callcenter import callbacks, lookup, statuses, timeline
+from kartoteka.callcenter.locks import Locked, call_key
 from kartoteka.callcenter.models import (
     BreakReason,
     Call,
@@ -58,15 +60,15 @@ ATTEMPTS = 3
 
 
 def handle_event(event: Event) -> None:
-    """Apply one normalized event once; a repeat (same provider and event_id) changes nothing."""
+    """Apply one normalized event once; a repeat (same provider and event_id) changes nothing.
+    Many at once, in one transaction: callcenter.batch.handle_batch."""
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
                 _claim(event)
-                if isinstance(event, CallEvent):
-                    _apply_call(event)
-                else:
-                    _apply_operator(event)
+                rows = Locked(eager=True)
+                apply(event, rows)
+                rows.flush()
             return
         except IntegrityError:
             # Two deliveries raced: either the ledger already has this event (done), or another
@@ -77,43 +79,38 @@ def handle_event(event: Event) -> None:
                 raise
 
 
+def apply(event: Event, rows: Locked) -> None:
+    """Apply an event already claimed in the ledger, inside the caller's transaction: its call
+    now, its operators' part queued on `rows` until `rows.flush()` (see callcenter.locks)."""
+    if isinstance(event, CallEvent):
+        _apply_call(event, rows)
+    else:
+        _apply_operator(event, rows)
+
+
 def _ledger_key(event: Event) -> dict[str, str]:
     return {"provider": event.provider[:20], "event_id": event.event_id[:200]}
+
+
+def ledger_row(event: Event) -> dict[str, Any]:
+    """The event's row in the ledger of applied events (ProcessedEvent)."""
+    kind = event.kind if isinstance(event, CallEvent) else f"operator.{event.state}"
+    return {
+        **_ledger_key(event),
+        "call_ref": event.call_id[:150] if isinstance(event, CallEvent) else "",
+        "kind": str(kind)[:20],
+        "at": event.at,
+    }
 
 
 def _claim(event: Event) -> None:
     """Write the event's ledger row; a redelivery fails on the unique key (IntegrityError),
     which handle_event reads as "done already" — no read before every write."""
-    kind = event.kind if isinstance(event, CallEvent) else f"operator.{event.state}"
-    ProcessedEvent.objects.create(
-        **_ledger_key(event),
-        call_ref=event.call_id[:150] if isinstance(event, CallEvent) else "",
-        kind=str(kind)[:20],
-        at=event.at,
-    )
+    ProcessedEvent.objects.create(**ledger_row(event))
 
 
-def _operator(extension: str) -> Operator | None:
-    if not extension:
-        return None
-    return Operator.objects.select_for_update().filter(extension=extension[:40]).first()
-
-
-def _locked_call(event: CallEvent) -> tuple[Call, bool]:
-    """The event's call, locked; created (in a savepoint) when this is its first event."""
-    rows = Call.objects.select_for_update()
-    key = {"provider": event.provider[:20], "call_id": event.call_id[:150]}
-    call = rows.filter(**key).first()
-    if call is not None:
-        return call, False
-    call = Call(**key, direction=str(event.direction), started_at=event.at)
-    _fill(call, event)
-    try:
-        with transaction.atomic():
-            call.save()
-    except IntegrityError:
-        return rows.get(**key), False
-    return call, True
+# Who an event concerns: only ringing and answered put the call on an operator.
+TAKES_OPERATOR = (Kind.RINGING, Kind.ANSWERED)
 
 
 def _fill(call: Call, event: CallEvent) -> None:
@@ -134,51 +131,70 @@ def _fill(call: Call, event: CallEvent) -> None:
             call.client_id = found[0]
 
 
-def _apply_call(event: CallEvent) -> None:
-    call, created = _locked_call(event)
-    if not created:
-        _fill(call, event)
-    operator = _operator(event.extension)
-    if event.extension and operator is None:
-        log.info("call %s: no operator has extension %s", call.call_id, event.extension)
-    if operator is not None and event.kind in (Kind.RINGING, Kind.ANSWERED):
+def _outcome(call: Call) -> tuple[Any, ...]:
+    """What the handlers change on a call: a new call is saved again only if one of them did."""
+    return call.status, call.answered_at, call.ended_at, call.end_reason, call.recording_url
+
+
+def _apply_call(event: CallEvent, rows: Locked) -> None:
+    key = call_key(event.provider, event.call_id)
+    call = rows.call(key)
+    created = call is None
+    if call is None:
+        call = Call(
+            provider=key[0], call_id=key[1], direction=str(event.direction), started_at=event.at
+        )
+    _fill(call, event)
+    operator = rows.operator(event.extension) if event.kind in TAKES_OPERATOR else None
+    if operator is not None:
         call.operator, call.user_id, call.extension = operator, operator.user_id, operator.extension
-    elif event.extension and not call.extension:
-        call.extension = event.extension[:40]
-    handler = {
-        Kind.RINGING: _ringing,
-        Kind.QUEUED: _queued,
-        Kind.ANSWERED: _answered,
-        Kind.ENDED: _ended,
-        Kind.ABANDONED: _abandoned,
-        Kind.RECORDING: _recording,
-    }[event.kind]
-    if created and call.direction == Call.Direction.OUTBOUND:
-        callbacks.called_back(call, call.started_at)
+    else:
+        if event.extension and event.kind in TAKES_OPERATOR:
+            log.info("call %s: no operator has extension %s", call.call_id, event.extension)
+        if event.extension and not call.extension:
+            call.extension = event.extension[:40]
+    if created:
+        # The call's first event inserts it whole. Another event inserting the same call at
+        # the same moment fails the unique key: handle_event tries again and finds it.
+        call.save()
+        rows.add_call(call)
+        if call.direction == Call.Direction.OUTBOUND:
+            callbacks.called_back(call, call.started_at)
+    before = _outcome(call)
     was_final = call.status in FINAL
-    handler(call, event, operator)
-    call.version += 1
-    call.save()
+    HANDLERS[event.kind](call, event, operator, rows)
+    entry = call.status in FINAL and (not was_final or event.kind == Kind.ANSWERED)
+    if entry:  # on the client's timeline; the save below links the call to its entry
+        timeline.sync(call, link=False)
+    if not created or entry or _outcome(call) != before:
+        call.version += 1
+        call.save()
     if call.status in FINAL:
-        if not was_final or event.kind == Kind.ANSWERED:
-            timeline.sync(call)
-        _after_final(call, event)
+        _after_final(call, event, rows)
 
 
-def _ringing(call: Call, event: CallEvent, operator: Operator | None) -> None:
+def _ringing(call: Call, event: CallEvent, operator: Operator | None, rows: Locked) -> None:
     if operator is None or call.status in FINAL or call.answered_at:
         return
-    if call.direction == Call.Direction.INBOUND and operator.status == Status.AVAILABLE:
-        statuses.transition(operator, Status.RINGING, event.at, Source.CALL, call=call)
-    _pop(operator.user_id, call, "ringing")
+    inbound = call.direction == Call.Direction.INBOUND
+
+    def ring() -> None:
+        locked = rows.locked(operator)
+        if locked is None:
+            return
+        if inbound and locked.status == Status.AVAILABLE:
+            statuses.transition(locked, Status.RINGING, event.at, Source.CALL, call=call)
+        _pop(locked.user_id, call, "ringing")
+
+    rows.later(ring)
 
 
-def _queued(call: Call, event: CallEvent, operator: Operator | None) -> None:
+def _queued(call: Call, event: CallEvent, operator: Operator | None, rows: Locked) -> None:
     if call.status == Call.Status.RINGING:
         call.status = Call.Status.QUEUED
 
 
-def _answered(call: Call, event: CallEvent, operator: Operator | None) -> None:
+def _answered(call: Call, event: CallEvent, operator: Operator | None, rows: Locked) -> None:
     if call.answered_at is None or event.at < call.answered_at:
         call.answered_at = event.at
     if call.status in FINAL:
@@ -188,10 +204,17 @@ def _answered(call: Call, event: CallEvent, operator: Operator | None) -> None:
             callbacks.withdraw(call)
         return
     call.status = Call.Status.ANSWERED
-    _release_ringing(call, event.at, keep=operator)
-    if operator is not None:
-        statuses.transition(operator, Status.ON_CALL, event.at, Source.CALL, call=call)
-        _pop(operator.user_id, call, "answered")
+
+    def take() -> None:
+        taker = rows.locked(operator) if operator is not None else None
+        for other in rows.operators_on(call, [Status.RINGING]):
+            if other is not taker:  # rang (ring-all) and not taken: available again
+                statuses.transition(other, Status.AVAILABLE, event.at, Source.CALL)
+        if taker is not None:
+            statuses.transition(taker, Status.ON_CALL, event.at, Source.CALL, call=call)
+            _pop(taker.user_id, call, "answered")
+
+    rows.later(take)
 
 
 def _end(call: Call, at: dt.datetime, lost: Call.Status) -> None:
@@ -205,43 +228,63 @@ def _end(call: Call, at: dt.datetime, lost: Call.Status) -> None:
         call.status = lost
 
 
-def _ended(call: Call, event: CallEvent, operator: Operator | None) -> None:
+def _ended(call: Call, event: CallEvent, operator: Operator | None, rows: Locked) -> None:
     _end(call, event.at, Call.Status.MISSED)
     call.end_reason = event.reason[:100] or call.end_reason
 
 
-def _abandoned(call: Call, event: CallEvent, operator: Operator | None) -> None:
+def _abandoned(call: Call, event: CallEvent, operator: Operator | None, rows: Locked) -> None:
     _end(call, event.at, Call.Status.ABANDONED)
     call.end_reason = event.reason[:100] or call.end_reason
 
 
-def _recording(call: Call, event: CallEvent, operator: Operator | None) -> None:
+def _recording(call: Call, event: CallEvent, operator: Operator | None, rows: Locked) -> None:
     if event.recording_url.startswith(("https://", "http://")):
         call.recording_url = event.recording_url[:500]
 
 
-def _release_ringing(call: Call, at: dt.datetime, keep: Operator | None = None) -> None:
-    """Operators this call rang (ring-all) and did not take go back to available."""
-    ringing = Operator.objects.select_for_update().filter(call=call, status=Status.RINGING)
-    if keep is not None:
-        ringing = ringing.exclude(pk=keep.pk)
-    for other in ringing:
-        statuses.transition(other, Status.AVAILABLE, at, Source.CALL)
+HANDLERS = {
+    Kind.RINGING: _ringing,
+    Kind.QUEUED: _queued,
+    Kind.ANSWERED: _answered,
+    Kind.ENDED: _ended,
+    Kind.ABANDONED: _abandoned,
+    Kind.RECORDING: _recording,
+}
 
 
-def _after_final(call: Call, event: CallEvent) -> None:
+def _after_final(call: Call, event: CallEvent, rows: Locked) -> None:
     if event.kind not in (Kind.ENDED, Kind.ABANDONED):
         return
     at = call.ended_at or event.at
-    _release_ringing(call, at)
-    for busy in Operator.objects.select_for_update().filter(call=call, status=Status.ON_CALL):
-        statuses.transition(busy, Status.AFTER_CALL, at, Source.CALL, call=call)
-        if busy.acw_seconds == 0:
-            statuses.transition(busy, Status.AVAILABLE, at, Source.TIMER)
-    if call.user_id:
-        _pop(call.user_id, call, "ended")
+    user_id = call.user_id
+
+    def release() -> None:
+        # Operators it rang and did not take go back to available; the one on it to
+        # after-call work.
+        held = rows.operators_on(call, [Status.RINGING, Status.ON_CALL])
+        for operator in sorted(held, key=lambda op: op.status != Status.RINGING):
+            if operator.status == Status.RINGING:
+                statuses.transition(operator, Status.AVAILABLE, at, Source.CALL)
+                continue
+            statuses.transition(operator, Status.AFTER_CALL, at, Source.CALL, call=call)
+            if operator.acw_seconds == 0:
+                statuses.transition(operator, Status.AVAILABLE, at, Source.TIMER)
+        if user_id:
+            _pop(user_id, call, "ended")
+
+    rows.later(release)
     if call.status in Call.LOST:
         callbacks.schedule(call)
+
+
+@functools.cache
+def _pop_path() -> str:
+    """The pop's URL with a hole for the call: reverse() costs more than the rest of a pop."""
+    return reverse("callcenter:pop", args=[HOLE]).replace(str(HOLE), "{}")
+
+
+HOLE = 987654321
 
 
 def _pop(user_id: int, call: Call, stage: str) -> None:
@@ -253,7 +296,7 @@ def _pop(user_id: int, call: Call, stage: str) -> None:
             "call": call.pk,
             "stage": stage,
             "number": call.number,
-            "pop": reverse("callcenter:pop", args=[call.pk]),
+            "pop": _pop_path().format(call.pk),
         },
     )
 
@@ -261,10 +304,19 @@ def _pop(user_id: int, call: Call, stage: str) -> None:
 # --- what the PBX says of operators -----------------------------------------------------------
 
 
-def _apply_operator(event: OperatorEvent) -> None:
-    operator = _operator(event.extension)
-    if operator is None:
+def _apply_operator(event: OperatorEvent, rows: Locked) -> None:
+    found = rows.operator(event.extension)
+    if found is None:
         log.info("operator event for unknown extension %s", event.extension)
+        return
+    reason = None
+    if event.state == OperatorState.PAUSED:
+        reason = BreakReason.objects.filter(name=event.reason[:100]).first()
+    rows.later(lambda: _pbx_state(rows.locked(found), event, reason))
+
+
+def _pbx_state(operator: Operator | None, event: OperatorEvent, reason: BreakReason | None) -> None:
+    if operator is None:
         return
     current = operator.status
     if event.state == OperatorState.AVAILABLE:
@@ -272,7 +324,6 @@ def _apply_operator(event: OperatorEvent) -> None:
             statuses.transition(operator, Status.AVAILABLE, event.at, Source.PBX)
     elif event.state == OperatorState.PAUSED:
         if current in (Status.AVAILABLE, Status.OFFLINE):
-            reason = BreakReason.objects.filter(name=event.reason[:100]).first()
             statuses.transition(
                 operator,
                 Status.BREAK,

@@ -33,8 +33,9 @@ def _fields(call: Call) -> dict[str, Any]:
     }
 
 
-def sync(call: Call) -> None:
-    """Create or update the call's interaction (inside the caller's transaction)."""
+def sync(call: Call, *, link: bool = True) -> None:
+    """Create or update the call's interaction (inside the caller's transaction); with
+    link=False the caller saves the call, and with it the link to a new interaction."""
     if call.client_id is None:
         return
     current = (
@@ -50,4 +51,5 @@ def sync(call: Call) -> None:
         return
     interaction = log_interaction(call.user, client, _fields(call))
     call.interaction = interaction
-    Call.objects.filter(pk=call.pk).update(interaction=interaction)
+    if link:
+        Call.objects.filter(pk=call.pk).update(interaction=interaction)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("console/status/", views.set_status, name="status"),
     path("dial/", views.dial, name="dial"),
     path("board/", views.board, name="board"),
+    path("board/live/", views.board_live, name="board_live"),
     path("callbacks/", views.callbacks_report, name="callbacks"),
     path("staffing/", staffing.page, name="staffing"),
     path("settings/", settings_views.settings_page, name="settings"),

@@ -19,8 +19,10 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -59,6 +61,23 @@ def publish_many(items: Iterable[Item]) -> None:
 
 
 _clients: dict[str, Any] = {}
+_local = threading.local()
+
+
+@contextmanager
+def gathered() -> Iterator[None]:
+    """What commits inside the block is sent once, when the block ends: a group commit of
+    many events pushes all their live events in one round trip, not one per event."""
+    if getattr(_local, "outbox", None) is not None:  # nested: the outer block sends
+        yield
+        return
+    _local.outbox = []
+    try:
+        yield
+    finally:
+        items, _local.outbox = _local.outbox, None
+        if items:
+            _send(items)
 
 
 def _redis(url: str) -> Any:
@@ -73,6 +92,10 @@ def _redis(url: str) -> Any:
 
 
 def _send(batch: list[Item]) -> None:
+    outbox = getattr(_local, "outbox", None)
+    if outbox is not None:
+        outbox.extend(batch)
+        return
     if settings.REDIS_URL:
         client = _redis(settings.REDIS_URL)
         with client.pipeline(transaction=False) as pipe:
@@ -218,14 +241,23 @@ async def stream_view(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
     if not user.is_authenticated:
         return HttpResponse(status=401)
     last = request.headers.get("Last-Event-ID")
-    seconds = (
-        float(request.GET.get("seconds", STREAM_SECONDS)) if settings.TESTING else STREAM_SECONDS
-    )
+    seconds = stream_seconds(request)
     body: Any
     if isinstance(request, ASGIRequest):
         body = async_stream(user.pk, last, seconds)
     else:
         body = sync_stream(user.pk, last, seconds)
+    return event_stream(body)
+
+
+def stream_seconds(request: HttpRequest) -> float:
+    """How long a stream stays open (tests may shorten it) before the browser reconnects."""
+    if settings.TESTING and "seconds" in request.GET:
+        return float(request.GET["seconds"])
+    return STREAM_SECONDS
+
+
+def event_stream(body: Iterator[bytes] | AsyncIterator[bytes]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

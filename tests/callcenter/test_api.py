@@ -127,3 +127,24 @@ def test_dial(olga, settings, monkeypatch):
 
 def test_the_api_needs_a_token():
     assert Api(None).get("/calls").status_code == 401
+
+
+def test_the_board_for_a_head_and_not_for_an_operator(
+    helen, olga, oleg, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from tests.callcenter.conftest import make_operator
+
+    make_operator("otto", "301")  # in no team
+    with django_capture_on_commit_callbacks(execute=True):
+        services.handle_event(event("ringing", "r", extension="101"))
+        services.handle_event(event("queued", "q", queue="sales", at=timezone.now()))
+    board = Api(helen).get("/operators/board").json()
+    assert [(o["extension"], o["status"]) for o in board["operators"]] == [
+        ("101", "ringing"),
+        ("102", "available"),
+    ]
+    assert board["operators"][0]["call_id"] == Call.objects.get(call_id="r").pk
+    assert [(q["name"], q["count"]) for q in board["queues"]] == [("sales", 1)]
+    assert Api(olga.user).get("/operators/board").status_code == 403

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from kartoteka.callcenter import services
+from kartoteka.callcenter import batch, services
 from kartoteka.callcenter.models import Call, ProcessedEvent
 from tests.callcenter.conftest import event
 
@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 
-def _together(*events) -> list[BaseException]:  # type: ignore[no-untyped-def]
+def _together(*events, sink=services.handle_event) -> list[BaseException]:  # type: ignore[no-untyped-def]
     from django.db import connections
 
     errors: list[BaseException] = []
@@ -31,7 +31,8 @@ def _together(*events) -> list[BaseException]:  # type: ignore[no-untyped-def]
     def run(e) -> None:  # type: ignore[no-untyped-def]
         try:
             barrier.wait()
-            services.handle_event(e)
+            outcome = sink(e)
+            errors.extend(o for o in outcome or [] if o is not None)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -58,3 +59,20 @@ def test_two_first_events_of_one_call_make_one_call(olga):
     assert _together(ringing, answered) == []
     call = Call.objects.get(call_id="race-2")
     assert call.answered_at is not None and ProcessedEvent.objects.count() == 2
+
+
+def test_two_batches_on_the_same_operators_both_apply(olga, oleg):
+    # Listed in opposite orders: the rows are locked in key order, so neither waits on a
+    # lock the other holds while holding one it needs (no deadlock, no second's stall).
+    first = [
+        event("ringing", "race-a1", extension="101"),
+        event("ringing", "race-a2", extension="102", caller="+7 903 000 11 01"),
+    ]
+    second = [
+        event("ringing", "race-b1", extension="102", caller="+7 903 000 11 02"),
+        event("ringing", "race-b2", extension="101", caller="+7 903 000 11 03"),
+        event("ringing", "race-a1", extension="101", event_id="dup-of-nothing"),
+    ]
+    assert _together(first, second, sink=batch.handle_batch) == []
+    assert Call.objects.filter(call_id__startswith="race-").count() == 4
+    assert ProcessedEvent.objects.count() == 5

@@ -97,10 +97,10 @@ def test_without_a_secret_the_door_is_closed(app, settings):  # type: ignore[no-
 
 
 def test_a_failure_answers_500_for_the_pbx_to_retry(app, olga, monkeypatch):  # type: ignore[no-untyped-def]
-    def boom(event: Any) -> None:
+    def boom(*args: Any) -> None:
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(services, "handle_event", boom)
+    monkeypatch.setattr(services, "apply", boom)
     status, answer = send(app, wire("ringing", extension="101"))
     assert status == 500 and "again" in answer["detail"]
 

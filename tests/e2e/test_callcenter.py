@@ -111,3 +111,38 @@ def test_unknown_caller_offers_a_new_client(page, user, live_server, settings): 
     assert _send(live_server.url, _event("ringing", 1)) == 200
     page.locator("#pop-create").click(timeout=5000)
     expect(page.locator("input[value='+79161234567']")).to_have_count(1)
+
+
+def test_the_board_follows_a_status_change_live(page, user, live_server):  # type: ignore[no-untyped-def]
+    """A supervisor's open board shows an operator's break without a reload, and the time in
+    the status keeps counting in the page."""
+    from django.utils import timezone
+
+    from kartoteka.accounts.models import Role, Team
+    from kartoteka.callcenter import services
+    from kartoteka.callcenter.models import BreakReason, Operator
+    from tests.conftest import make_user
+
+    lunch, _new = BreakReason.objects.get_or_create(name="Обед")
+    team = Team.objects.create(name="Продажи")
+    user.role = Role.objects.get(code="head")
+    user.save(update_fields=["role"])
+    team.members.add(user)
+    otto = make_user("otto", role="operator", first_name="Otto")
+    team.members.add(otto)
+    operator = Operator.objects.create(
+        user=otto, extension="201", status="available", since=timezone.now()
+    )
+    login(page)
+    page.goto("/calls/board/")
+    row = page.locator("#board-operators tr[data-extension='201']")
+    expect(row).to_contain_text("available")
+    expect(page.locator("#board-state")).to_have_text("live", timeout=5000)
+    timer = row.locator(".board-timer")
+    first = timer.inner_text()
+    expect(timer).not_to_have_text(first, timeout=3000)  # ticking in the page
+    services.set_status(otto, operator, "break", break_reason=lunch)
+    expect(row).to_contain_text("break", timeout=5000)
+    expect(row).to_contain_text("Обед")
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload
+    assert page.errors.exceptions == page.errors.csp == page.errors.console == [], page.errors.all()

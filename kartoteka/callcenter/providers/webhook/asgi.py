@@ -1,35 +1,46 @@
 """The webhook's fast door under ASGI: POST /telephony/webhook/ is answered here, before
-Django's middleware.
+Django's middleware, and its events are applied by one writer thread per process in groups.
 
-Why: Django runs a sync view and the sync middleware around it in ONE thread per process
-(asgiref's thread-sensitive executor), so every request of a worker waited for the one before
-it, including that one's commit. The PBX's events need none of that middleware (no session,
-no CSRF, no login, no page), so they are verified and applied here in a small pool of threads
-of their own: events of different calls run side by side, each thread borrowing a database
-connection (from the psycopg pool when DATABASE_POOL_SIZE is set) and giving it back.
+Why a door: Django runs a sync view and the sync middleware around it in ONE thread per
+process (asgiref's thread-sensitive executor), so every request of a worker waited for the one
+before it, including that one's commit. The PBX's events need none of that middleware (no
+session, no CSRF, no login, no page): they are verified and parsed here, on the event loop.
+
+Why one writer (group commit): the cost of an event was its transaction — its ledger row, its
+locks, BEGIN and COMMIT — more than its work. The writer takes every request waiting when it
+is free (up to batch.MAX_EVENTS events) and applies them in one transaction
+(callcenter.batch); a request is answered 200 only after that transaction committed, so an
+answered event is never lost, and 500 if its events could not be applied (the PBX sends them
+again; the ledger makes that safe). Unloaded, a batch is one request: no added wait.
 Everything else, and the same URL by WSGI or with another method, goes to Django.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import queue
+import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.db import connections
 from django.urls import reverse
 from django.utils.datastructures import CaseInsensitiveMapping
 
+from kartoteka.callcenter import batch
+from kartoteka.callcenter.providers.base import Event
+from kartoteka.callcenter.providers.webhook.provider import Rejected
 from kartoteka.callcenter.providers.webhook.views import (
+    FAILED,
     MAX_BODY,
     NOT_CONFIGURED,
     TOO_LARGE,
-    accept,
     check_length,
     configured,
+    verified,
 )
 from kartoteka.env import env_int
 
@@ -37,10 +48,70 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
 App = Callable[[Any, Any, Any], Awaitable[None]]
+Job = tuple[list[Event], "Future[list[batch.Outcome]]"]
 
 log = logging.getLogger(__name__)
-THREADS = env_int("TELEPHONY_WEBHOOK_THREADS", 8, minimum=1)
-_executor = ThreadPoolExecutor(THREADS, thread_name_prefix="webhook")
+
+
+class Writer:
+    """Threads applying the door's events, each taking as many per transaction as are
+    waiting; more than one overlaps one batch's round trips to the database with another's."""
+
+    def __init__(self, threads: int) -> None:
+        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._count = threads
+        self._start = threading.Lock()
+
+    def submit(self, events: list[Event]) -> Future[list[batch.Outcome]]:
+        done: Future[list[batch.Outcome]] = Future()
+        self._jobs.put((events, done))
+        if len(self._threads) < self._count or not all(t.is_alive() for t in self._threads):
+            self._ensure_threads()
+        return done
+
+    def _ensure_threads(self) -> None:
+        with self._start:  # started on first use, never at import
+            self._threads = [t for t in self._threads if t.is_alive()]
+            while len(self._threads) < self._count:
+                name = f"webhook-writer-{len(self._threads)}"
+                thread = threading.Thread(target=self._run, name=name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _run(self) -> None:
+        while True:
+            self.write(self._take())
+
+    def _take(self) -> list[Job]:
+        jobs = [self._jobs.get()]
+        count = len(jobs[0][0])
+        while count < batch.MAX_EVENTS:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            jobs.append(job)
+            count += len(job[0])
+        return jobs
+
+    @staticmethod
+    def write(jobs: list[Job]) -> None:
+        events = [event for mine, _done in jobs for event in mine]
+        try:
+            outcomes = batch.handle_batch(events)
+        except Exception as exc:  # the database is gone: every request fails, the PBX retries
+            log.exception("telephony webhook batch failed")
+            outcomes = [exc] * len(events)
+        finally:
+            _keep_connection()
+        at = 0
+        for mine, done in jobs:
+            done.set_result(outcomes[at : at + len(mine)])
+            at += len(mine)
+
+
+writer = Writer(env_int("TELEPHONY_WEBHOOK_WRITERS", 2, minimum=1))
 
 
 def route_webhook(django_app: App) -> App:
@@ -68,26 +139,21 @@ async def _webhook(scope: Scope, receive: Receive, send: Send) -> None:
     if body is None:
         await _answer(send, *(refused or TOO_LARGE))
         return
-    run = sync_to_async(_apply, thread_sensitive=False, executor=_executor)
     try:
-        status, answer = await run(provider, headers, body)
-    except Exception:  # the PBX retries a 500; the ledger makes the retry safe
-        log.exception("telephony webhook failed")
-        status, answer = 500, {"detail": "The events could not be applied; send them again."}
-    await _answer(send, status, answer)
-
-
-def _apply(provider: Any, headers: CaseInsensitiveMapping[str], body: bytes) -> tuple[int, Any]:
-    try:
-        return accept(provider, headers, body)
-    finally:
-        _keep_connection()
+        events = verified(provider, headers, body)
+    except Rejected as exc:
+        await _answer(send, exc.status, {"detail": exc.detail})
+        return
+    outcomes = await asyncio.wrap_future(writer.submit(events))
+    if any(outcome is not None for outcome in outcomes):
+        await _answer(send, 500, {"detail": FAILED})
+    else:
+        await _answer(send, 200, {"accepted": len(events)})
 
 
 def _keep_connection() -> None:
-    """Each of the THREADS threads keeps its database connection from one request to the
-    next, whatever CONN_MAX_AGE says: opening one per event cost more than the event, and
-    the pool of threads bounds how many there are. A broken or misused one is closed."""
+    """The writer keeps its database connection from one batch to the next, whatever
+    CONN_MAX_AGE says (one per process); a broken or misused one is closed."""
     for conn in connections.all(initialized_only=True):
         conn.close_at = None
         conn.close_if_unusable_or_obsolete()

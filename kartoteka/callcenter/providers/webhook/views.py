@@ -15,10 +15,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from kartoteka.callcenter import services
+from kartoteka.callcenter.providers.base import Event
 from kartoteka.callcenter.providers.webhook.provider import Rejected, WebhookProvider
 
 MAX_BODY = 256 * 1024
 NOT_CONFIGURED = "The telephony webhook is not configured."
+FAILED = "The events could not be applied; send them again."
 TOO_LARGE: tuple[int, dict[str, Any]] = (413, {"detail": f"At most {MAX_BODY} bytes."})
 
 
@@ -33,11 +35,16 @@ def check_length(length: str) -> tuple[int, dict[str, Any]] | None:
     return None
 
 
+def verified(provider: WebhookProvider, headers: Mapping[str, str], body: bytes) -> list[Event]:
+    """The request's events, signed and valid; Rejected (status and detail) otherwise."""
+    provider.verify(headers, body)
+    return provider.parse(body)
+
+
 def accept(provider: WebhookProvider, headers: Mapping[str, str], body: bytes) -> tuple[int, Any]:
     """Verify, parse and apply a request's events: (HTTP status, JSON answer)."""
     try:
-        provider.verify(headers, body)
-        events = provider.parse(body)
+        events = verified(provider, headers, body)
     except Rejected as exc:
         return exc.status, {"detail": exc.detail}
     for event in events:

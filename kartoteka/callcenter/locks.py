@@ -1,0 +1,125 @@
+"""What one transaction of the event sink holds, one Python object per row, in two phases.
+
+Phase one applies every event to its call (the calls locked, in primary-key order, when a
+batch starts). What an event does to operators — ringing, on a call, after-call work, the
+PBX's pauses — is queued (`later`) and done in phase two (`flush`), in the events' order, with
+the operators locked then, in primary-key order, all at once. Why: operators are the hot rows
+(every call of an operator's touches the same row), and two transactions that need the same
+operator run one after the other; holding those locks only for the last, short part of a
+batch — not while its calls, timelines and call-back tasks are written — lets batches of the
+two web processes overlap. Each phase sees the other's effects as if the events ran one by
+one: phase one touches only calls, phase two only operators and their history.
+
+A single event (services.handle_event) uses an eager one: it locks its operator when it
+looks it up (nothing else waits in its transaction) and flushes at its end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from django.db.models import Q, QuerySet
+
+from kartoteka.callcenter.models import Call, Operator
+
+CallKey = tuple[str, str]  # (provider, call id), cut to the columns' lengths
+
+
+def call_key(provider: str, call_id: str) -> CallKey:
+    return provider[:20], call_id[:150]
+
+
+def _calls() -> QuerySet[Call]:
+    # With its operator's user: the timeline entry of an ended call is written as that user.
+    # NO KEY UPDATE: history rows may still reference the call (their foreign key's check).
+    return Call.objects.select_for_update(of=("self",), no_key=True).select_related("user")
+
+
+def _operators() -> QuerySet[Operator]:
+    return Operator.objects.select_for_update(no_key=True)
+
+
+class Locked:
+    def __init__(self, *, eager: bool = False) -> None:
+        self._eager = eager
+        self._calls: dict[CallKey, Call | None] = {}
+        # Operators by extension as read in phase one, unlocked: who they are, not their state.
+        self._refs: dict[str, Operator | None] = {}
+        self._operators: dict[int, Operator] = {}  # locked in phase two
+        self._later: list[Callable[[], None]] = []
+        self._held: set[int] = set()  # calls whose holders are all locked
+        self._all_held = False
+
+    def preload(self, calls: Iterable[CallKey], extensions: Iterable[str]) -> None:
+        """Lock the batch's calls in primary-key order (two batches meeting on the same calls
+        wait for each other instead of deadlocking) and look its operators up."""
+        wanted = {key for key in calls if key not in self._calls}
+        if wanted:
+            match = Q(pk__in=[])
+            for provider in {p for p, _c in wanted}:
+                match |= Q(provider=provider, call_id__in=[c for p, c in wanted if p == provider])
+            for call in _calls().filter(match).order_by("pk"):
+                self._calls[(call.provider, call.call_id)] = call
+            for key in wanted:
+                self._calls.setdefault(key, None)
+        exts = {e[:40] for e in extensions if e} - self._refs.keys()
+        if exts:
+            for op in Operator.objects.filter(extension__in=exts):
+                self._refs[op.extension] = op
+            for ext in exts:
+                self._refs.setdefault(ext, None)
+
+    def call(self, key: CallKey) -> Call | None:
+        if key not in self._calls:
+            self._calls[key] = _calls().filter(provider=key[0], call_id=key[1]).first()
+        return self._calls[key]
+
+    def add_call(self, call: Call) -> None:
+        self._calls[(call.provider, call.call_id)] = call
+
+    def operator(self, extension: str) -> Operator | None:
+        """Phase one: the operator at this extension (its id and user; its state is read
+        locked, in phase two, through `locked`)."""
+        if not extension:
+            return None
+        ext = extension[:40]
+        if ext not in self._refs:
+            rows = _operators() if self._eager else Operator.objects.all()
+            found = self._refs[ext] = rows.filter(extension=ext).first()
+            if found is not None and self._eager:
+                self._operators[found.pk] = found
+        return self._refs[ext]
+
+    def later(self, action: Callable[[], None]) -> None:
+        """Run `action` in phase two (it may use `locked` and `operators_on`)."""
+        self._later.append(action)
+
+    def flush(self) -> None:
+        """Phase two: lock the operators the events named and every operator one of the
+        calls holds (rung, on it), in primary-key order, then run what was queued."""
+        if not self._later:
+            return
+        if not self._eager:
+            named = [op.pk for op in self._refs.values() if op is not None]
+            calls = [c.pk for c in self._calls.values() if c is not None and c.pk is not None]
+            match = Q(pk__in=named) | Q(call__in=calls)
+            for op in _operators().filter(match).order_by("pk"):
+                self._operators.setdefault(op.pk, op)
+            self._all_held = True
+        actions, self._later = self._later, []
+        for action in actions:
+            action()
+
+    def locked(self, operator: Operator) -> Operator | None:
+        """Phase two: the locked row of an operator found in phase one (None if deleted)."""
+        return self._operators.get(operator.pk)
+
+    def operators_on(self, call: Call, statuses: Sequence[str]) -> list[Operator]:
+        """Phase two: operators this call holds in one of `statuses` (ring-all rings several);
+        all of them locked (by `flush`, or here), with this transaction's changes."""
+        if not self._all_held and call.pk not in self._held:
+            for op in _operators().filter(call=call).order_by("pk"):
+                self._operators.setdefault(op.pk, op)
+            self._held.add(call.pk)
+        found = [op for op in self._operators.values() if op.call_id == call.pk]
+        return sorted((op for op in found if op.status in statuses), key=lambda op: op.pk)

@@ -1,0 +1,189 @@
+"""Group commit (callcenter.batch): many events in one transaction end exactly as they would one
+by one — repeats dropped, order tolerated — and a failing event fails alone."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+
+from kartoteka.callcenter import batch, services
+from kartoteka.callcenter.models import BreakReason, Call, OperatorStatusChange, ProcessedEvent
+from kartoteka.callcenter.providers.base import OperatorEvent, OperatorState
+from kartoteka.callcenter.providers.webhook import asgi as door
+from kartoteka.core.models import RealtimeEvent
+from tests.callcenter.conftest import T0, event
+
+pytestmark = pytest.mark.django_db
+
+
+def _calls() -> list[dict[str, Any]]:
+    return list(
+        Call.objects.order_by("call_id").values(
+            "call_id", "status", "answered_at", "ended_at", "user_id", "client_id", "queue"
+        )
+    )
+
+
+def _history() -> list[tuple[Any, ...]]:
+    rows = OperatorStatusChange.objects.order_by("id")
+    return list(rows.values_list("operator__extension", "status", "started_at", "ended_at"))
+
+
+def _break_event(event_id: str, monkeypatch: Any) -> None:
+    real = services.apply
+
+    def flaky(e: Any, rows: Any) -> None:
+        if e.event_id == event_id:
+            raise RuntimeError("this one breaks")
+        real(e, rows)
+
+    monkeypatch.setattr(services, "apply", flaky)
+
+
+def _story() -> list[Any]:
+    """Two calls to two operators, interleaved as a PBX sends them; c2's end comes before
+    its answer."""
+    return [
+        event("ringing", "c1", extension="101", queue="sales", event_id="a1"),
+        event("ringing", "c2", extension="102", caller="+7 903 000 11 22", event_id="b1"),
+        event("answered", "c1", extension="101", seconds=5, event_id="a2"),
+        event("ended", "c2", seconds=30, event_id="b3"),
+        event("answered", "c2", extension="102", seconds=8, event_id="b2"),
+        event("ended", "c1", seconds=65, event_id="a3"),
+    ]
+
+
+def test_a_batch_ends_as_one_by_one(olga, oleg, ivan, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        for e in _story():
+            services.handle_event(e)
+    alone = (_calls(), _history(), ProcessedEvent.objects.count())
+    Call.objects.all().delete()
+    OperatorStatusChange.objects.all().delete()
+    ProcessedEvent.objects.all().delete()
+    for op in (olga, oleg):
+        op.save()  # back to available, as the fixtures made them
+    with django_capture_on_commit_callbacks(execute=True):
+        assert batch.handle_batch(_story()) == [None] * 6
+    assert (_calls(), _history(), ProcessedEvent.objects.count()) == alone
+    ended = {c["call_id"]: c["status"] for c in _calls()}
+    assert ended == {"c1": "ended", "c2": "ended"}
+
+
+@pytest.mark.parametrize("split", [0, 2], ids=["all in one batch", "rung before the batch"])
+def test_ring_all_releases_the_operators_who_did_not_take_it(
+    olga, oleg, ivan, split, django_capture_on_commit_callbacks
+):
+    events = [
+        event("ringing", "c1", extension="101"),
+        event("ringing", "c1", extension="102"),
+        event("answered", "c1", extension="102", seconds=4),
+        event("ended", "c1", seconds=40),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        for e in events[:split]:
+            services.handle_event(e)
+        assert batch.handle_batch(events[split:]) == [None] * (len(events) - split)
+    olga.refresh_from_db()
+    oleg.refresh_from_db()
+    assert (olga.status, oleg.status) == ("available", "after_call")
+    assert [s for _e, s, *_t in _history() if _e == "101"] == ["ringing", "available"]
+
+
+def test_the_pbxs_operator_events_take_their_turn_in_a_batch(
+    olga, ivan, django_capture_on_commit_callbacks
+):
+    lunch = BreakReason.objects.create(name="lunch")
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = batch.handle_batch(
+            [
+                event("ringing", "c1", extension="101"),
+                event("ended", "c1", seconds=20),  # missed: olga is available again...
+                OperatorEvent("webhook", "p1", "101", OperatorState.PAUSED, T0, reason="lunch"),
+                OperatorEvent("webhook", "p2", "999", OperatorState.OFFLINE, T0),  # nobody
+            ]
+        )
+    assert outcomes == [None] * 4
+    olga.refresh_from_db()
+    assert (olga.status, olga.break_reason) == ("break", lunch)  # ...then paused by the PBX
+    assert [s for _e, s, *_t in _history()] == ["ringing", "available", "break"]
+
+
+def test_repeats_inside_and_across_batches_apply_once(
+    olga, ivan, django_capture_on_commit_callbacks
+):
+    ring = event("ringing", "c1", extension="101", event_id="same")
+    with django_capture_on_commit_callbacks(execute=True):
+        batch.handle_batch([ring])
+        outcomes = batch.handle_batch(
+            [ring, event("answered", "c1", extension="101", seconds=3, event_id="ans"), ring]
+        )
+    assert outcomes == [None, None, None]
+    assert ProcessedEvent.objects.count() == 2
+    assert list(OperatorStatusChange.objects.values_list("status", flat=True)) == [
+        "on_call",
+        "ringing",
+    ]
+    assert Call.objects.get().status == "answered"
+
+
+def test_a_failing_event_fails_alone(olga, oleg, ivan, monkeypatch, caplog):
+    _break_event("bad", monkeypatch)
+    events = [
+        event("ringing", "c1", extension="101", event_id="ok1"),
+        event("ringing", "c2", extension="102", event_id="bad"),
+        event("answered", "c1", extension="101", seconds=2, event_id="ok2"),
+    ]
+    outcomes = batch.handle_batch(events)
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], RuntimeError)
+    assert set(ProcessedEvent.objects.values_list("event_id", flat=True)) == {"ok1", "ok2"}
+    assert not Call.objects.filter(call_id="c2").exists()  # nothing half-written
+    assert Call.objects.get(call_id="c1").status == "answered"
+    assert "one by one" in caplog.text
+
+
+def test_pops_go_out_once_the_batch_commits(olga, oleg, ivan, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        batch.handle_batch(
+            [
+                event("ringing", "c1", extension="101"),
+                event("ringing", "c2", extension="102", caller="+7 903 000 11 22"),
+            ]
+        )
+    pops = RealtimeEvent.objects.filter(event="call").order_by("id")
+    assert [p.user_id for p in pops] == [olga.user_id, oleg.user_id]
+    assert pops[0].data["pop"] == f"/calls/{Call.objects.get(call_id='c1').pk}/pop/"
+
+
+def test_a_batch_costs_fewer_statements_than_its_events(
+    olga, oleg, ivan, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(10):  # BEGIN … COMMIT of one ringing event
+        services.handle_event(event("ringing", "c0", extension="101"))
+    rings = [
+        event("ringing", f"c{n}", extension="102", caller=f"+7 903 000 11 {n:02d}")
+        for n in range(1, 11)
+    ]
+    # Ten ringing events one by one would cost ~100; together: one ledger statement, one lock
+    # of the calls and one of the operators, each call's insert and one status change.
+    with django_assert_max_num_queries(30):
+        assert batch.handle_batch(rings) == [None] * 10
+
+
+def test_the_writer_answers_each_request_for_its_own_events(olga, oleg, monkeypatch):
+    _break_event("bad", monkeypatch)
+    monkeypatch.setattr(door, "_keep_connection", lambda: None)
+    first: Future[list[batch.Outcome]] = Future()
+    second: Future[list[batch.Outcome]] = Future()
+    door.Writer.write(
+        [
+            ([event("ringing", "c1", extension="101", event_id="ok")], first),
+            ([event("ringing", "c2", extension="102", event_id="bad")], second),
+        ]
+    )
+    assert first.result(0) == [None]
+    assert isinstance(second.result(0)[0], RuntimeError)
+    assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == ["ok"]
