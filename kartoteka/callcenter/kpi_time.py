@@ -1,0 +1,126 @@
+"""Occupancy's times from the operators' status rows, clipped to the period and the intervals.
+
+Most rows lie inside one interval: the database sums those (one aggregate query). The rest —
+rows crossing an interval's or the period's edge, and open rows — are clipped here. There are
+few of them: at every edge each operator is in one status, so at most operators × edges rows
+(plus the open ones), however many calls the period holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import Trunc
+from django.utils import timezone
+
+from kartoteka.callcenter.models import Operator, OperatorStatusChange
+from kartoteka.callcenter.queries import visible_operators
+from kartoteka.core.permissions import AnyUser
+
+if TYPE_CHECKING:
+    from kartoteka.callcenter.kpi import Params
+
+Status = Operator.Status
+BUSY = (Status.ON_CALL, Status.AFTER_CALL)
+LOGGED_IN = (Status.AVAILABLE, Status.RINGING, Status.ON_CALL, Status.AFTER_CALL)
+Times = dict[Any, tuple[float, float]]  # key -> (busy seconds, logged-in seconds)
+
+
+def seconds(value: dt.timedelta | int | float | None) -> float:
+    """A summed duration: a timedelta on PostgreSQL; SQLite's Sum may give microseconds."""
+    if value is None:
+        return 0.0
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return float(value) / 1_000_000
+
+
+def bucket(at: dt.datetime, interval: str) -> dt.datetime:
+    """The start of the local hour / day / week (Monday) holding `at`, as Trunc gives it."""
+    zone = timezone.get_current_timezone()
+    local = at.astimezone(zone)
+    if interval == "hour":
+        return local.replace(minute=0, second=0, microsecond=0)
+    day = local.date()
+    if interval == "week":
+        day -= dt.timedelta(days=day.weekday())
+    return dt.datetime.combine(day, dt.time.min, zone)
+
+
+def _next(start: dt.datetime, interval: str) -> dt.datetime:
+    if interval == "hour":
+        return bucket(start + dt.timedelta(hours=1), "hour")
+    step = dt.timedelta(days=7 if interval == "week" else 1)
+    return dt.datetime.combine(start.date() + step, dt.time.min, start.tzinfo)
+
+
+def trunc(name: str, interval: str) -> Trunc:
+    return Trunc(
+        name, interval, output_field=DateTimeField(), tzinfo=timezone.get_current_timezone()
+    )
+
+
+def occupancy(user: AnyUser, p: Params, now: dt.datetime | None = None) -> Times:
+    """Busy and logged-in seconds per operator (group "operator") or interval ("interval")."""
+    until = min(p.end, now or timezone.now())
+    operators = visible_operators(user)
+    if p.operator_id is not None:
+        operators = operators.filter(pk=p.operator_id)
+    rows = OperatorStatusChange.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=p.start),
+        operator__in=operators.values("pk"),
+        status__in=LOGGED_IN,
+        started_at__lt=until,
+    )
+    by_interval = p.group == "interval"
+    if by_interval:
+        rows = rows.annotate(k=trunc("started_at", p.interval), k_end=trunc("ended_at", p.interval))
+    else:
+        rows = rows.annotate(k=F("operator_id"))
+    inside = Q(ended_at__isnull=False, started_at__gte=p.start, ended_at__lte=until)
+    edge = Q(ended_at__isnull=True) | Q(started_at__lt=p.start) | Q(ended_at__gt=until)
+    if by_interval:
+        inside &= Q(k=F("k_end"))
+        edge |= Q(ended_at__isnull=False) & ~Q(k=F("k_end"))
+    span = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+    busy: dict[Any, float] = defaultdict(float)
+    logged: dict[Any, float] = defaultdict(float)
+    summed = (
+        rows.filter(inside)
+        .values("k")
+        .annotate(busy=Sum(span, filter=Q(status__in=BUSY)), logged=Sum(span))
+        .order_by()
+    )
+    for item in summed:
+        busy[item["k"]] += seconds(item["busy"])
+        logged[item["k"]] += seconds(item["logged"])
+    crossing = rows.filter(edge).values_list("operator_id", "status", "started_at", "ended_at")
+    for operator_id, status, started, ended in crossing.iterator(chunk_size=2000):
+        begin, stop = max(started, p.start), min(ended or until, until)
+        for key, part in _split(operator_id, begin, stop, p.interval if by_interval else ""):
+            logged[key] += part
+            if status in BUSY:
+                busy[key] += part
+    return {key: (busy[key], logged[key]) for key in logged}
+
+
+def _split(
+    operator_id: int, begin: dt.datetime, stop: dt.datetime, interval: str
+) -> list[tuple[Any, float]]:
+    """The row's seconds in [begin, stop) per key: the operator, or each interval it crosses."""
+    if stop <= begin:
+        return []
+    if not interval:
+        return [(operator_id, (stop - begin).total_seconds())]
+    parts = []
+    start = bucket(begin, interval)
+    while start < stop:
+        after = _next(start, interval)
+        part = (min(after, stop) - max(start, begin)).total_seconds()
+        if part > 0:
+            parts.append((start, part))
+        start = after
+    return parts
