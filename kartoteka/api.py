@@ -265,7 +265,9 @@ def _register_routers() -> None:
     api.add_router("/segments", segments_router)
     api.add_router("/analytics", analytics_router)
     from kartoteka.callcenter.api import calls_router, operators_router
+    from kartoteka.callcenter.kpi_api import router as kpi_router
 
+    api.add_router("/calls/kpi", kpi_router)
     api.add_router("/calls", calls_router)
     api.add_router("/operators", operators_router)
 

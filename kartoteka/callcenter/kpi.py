@@ -265,20 +265,28 @@ def _repeated() -> Q:
     return (Q(client__isnull=False) & Q(by_client)) | (~Q(caller_e164="") & Q(by_number))
 
 
-def call_figures(rows: QuerySet[Call], p: Params) -> QuerySet[Call]:
-    """One aggregate query: the call counts and sums per group key."""
+def service_counts(p: Params, within: Q | None = None) -> dict[str, Any]:
+    """The aggregates of service level, ASA and abandonment (of calls matching `within`)."""
+    scope = within or Q()
     within_t = F("started_at") + dt.timedelta(seconds=p.answer_s)
     short = F("started_at") + dt.timedelta(seconds=p.short_abandon_s)
+    return {
+        "answered": Count("pk", filter=scope & ANSWERED),
+        "answered_in_t": Count("pk", filter=scope & Q(answered_at__lte=within_t)),
+        "abandoned": Count("pk", filter=scope & ABANDONED),
+        "short_abandoned": Count("pk", filter=scope & ABANDONED & Q(ended_at__lt=short)),
+        "wait": Sum(_span("answered_at", "started_at"), filter=scope & ANSWERED),
+    }
+
+
+def call_figures(rows: QuerySet[Call], p: Params) -> QuerySet[Call, dict[str, Any]]:
+    """One aggregate query: the call counts and sums per group key."""
     identified = HANDLED & (Q(client__isnull=False) | ~Q(caller_e164=""))
     return (
         rows.annotate(k=_key(p))
         .values("k")
         .annotate(
-            answered=Count("pk", filter=ANSWERED),
-            answered_in_t=Count("pk", filter=Q(answered_at__lte=within_t)),
-            abandoned=Count("pk", filter=ABANDONED),
-            short_abandoned=Count("pk", filter=ABANDONED & Q(ended_at__lt=short)),
-            wait=Sum(_span("answered_at", "started_at"), filter=ANSWERED),
+            **service_counts(p),
             handled=Count("pk", filter=HANDLED),
             talk=Sum(_span("ended_at", "answered_at"), filter=HANDLED),
             identified=Count("pk", filter=identified),
@@ -288,7 +296,7 @@ def call_figures(rows: QuerySet[Call], p: Params) -> QuerySet[Call]:
     )
 
 
-def acw_figures(rows: QuerySet[Call], p: Params) -> QuerySet[OperatorStatusChange]:
+def acw_figures(rows: QuerySet[Call], p: Params) -> QuerySet[OperatorStatusChange, dict[str, Any]]:
     """Σ after-call work of the handled calls per group key (status rows joined to calls)."""
     span = ExpressionWrapper(
         Coalesce(F("ended_at"), Now()) - F("started_at"), output_field=DurationField()
@@ -314,13 +322,11 @@ def report(user: AnyUser, p: Params, now: dt.datetime | None = None) -> Report:
         return rows[key]
 
     for item in call_figures(calls, p):
-        r = row(item["k"])
-        for name in ("answered", "answered_in_t", "abandoned", "short_abandoned", "handled"):
-            setattr(r, name, item[name])
-        r.identified, r.resolved = item["identified"], item["resolved"]
-        r.wait_s, r.talk_s = seconds(item["wait"]), seconds(item["talk"])
-    for item in acw_figures(calls, p):
-        row(item["k"]).acw_s = seconds(item["acw"])
+        r = fill(row(item["k"]), item)
+        r.handled, r.identified, r.resolved = item["handled"], item["identified"], item["resolved"]
+        r.talk_s = seconds(item["talk"])
+    for acw in acw_figures(calls, p):
+        row(acw["k"]).acw_s = seconds(acw["acw"])
     if p.group != "queue":
         for key, (busy, logged_in) in kpi_time.occupancy(user, p, now).items():
             r = row(key)
@@ -331,6 +337,14 @@ def report(user: AnyUser, p: Params, now: dt.datetime | None = None) -> Report:
     for r in ordered:
         total.add(r)
     return Report(params=p, rows=ordered, total=total)
+
+
+def fill(row: Row, item: dict[str, Any]) -> Row:
+    """Copy service_counts' figures from an aggregate's row."""
+    for name in ("answered", "answered_in_t", "abandoned", "short_abandoned"):
+        setattr(row, name, item[name])
+    row.wait_s = seconds(item["wait"])
+    return row
 
 
 def _sort_key(r: Row) -> tuple[int, Any]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kartoteka.callcenter import settings_views, views
+from kartoteka.callcenter import kpi_views, settings_views, views
 from kartoteka.callcenter.providers.webhook import views as webhook
 
 app_name = "callcenter"
@@ -11,6 +11,8 @@ urlpatterns = [
     path("dial/", views.dial, name="dial"),
     path("board/", views.board, name="board"),
     path("callbacks/", views.callbacks_report, name="callbacks"),
+    path("kpi/", kpi_views.kpi_page, name="kpi"),
+    path("wallboard/", kpi_views.wallboard, name="wallboard"),
     path("settings/", settings_views.settings_page, name="settings"),
     path("settings/<str:kind>/", settings_views.add, name="settings_add"),
     path("settings/<str:kind>/<int:pk>/toggle/", settings_views.toggle, name="settings_toggle"),
