@@ -20,6 +20,15 @@ from kartoteka.callcenter.queries import visible_calls, visible_operators
 from kartoteka.core.permissions import AnyUser
 
 WAITING = Q(status=Call.Status.QUEUED)
+# Bootstrap's colours per agent status, for a screen read from across the room.
+COLOURS = {
+    Operator.Status.AVAILABLE: "text-bg-success",
+    Operator.Status.RINGING: "text-bg-warning",
+    Operator.Status.ON_CALL: "text-bg-primary",
+    Operator.Status.AFTER_CALL: "text-bg-info",
+    Operator.Status.BREAK: "text-bg-secondary",
+    Operator.Status.OFFLINE: "text-bg-light",
+}
 
 
 @dataclass
@@ -35,7 +44,8 @@ class Wallboard:
     params: kpi.Params
     queues: list[Queue]
     total: Queue
-    agents: list[tuple[str, str, int]] = field(default_factory=list)  # status, label, count
+    # (status, its label, its colour, how many operators are in it)
+    agents: list[tuple[str, str, str, int]] = field(default_factory=list)
     now: dt.datetime = field(default_factory=timezone.now)
 
 
@@ -74,5 +84,5 @@ def wallboard(user: AnyUser, p: kpi.Params, now: dt.datetime | None = None) -> W
         if queue.longest_s is not None:
             total.longest_s = max(total.longest_s or 0, queue.longest_s)
     counts = dict(visible_operators(user).values_list("status").annotate(n=Count("pk")).order_by())
-    agents = [(s.value, str(s.label), counts.get(s.value, 0)) for s in Operator.Status]
+    agents = [(s.value, str(s.label), COLOURS[s], counts.get(s.value, 0)) for s in Operator.Status]
     return Wallboard(params=p, queues=queues, total=total, agents=agents, now=now)
