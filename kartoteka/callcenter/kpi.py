@@ -46,23 +46,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import (
-    Count,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Sum,
-)
-from django.db.models.functions import Coalesce, Now
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, Lead, Now
+from django.db.models.lookups import LessThan, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.callcenter import kpi_time
-from kartoteka.callcenter.kpi_time import seconds
+from kartoteka.callcenter.kpi_time import Seconds, seconds
 from kartoteka.callcenter.models import Call, Operator, OperatorStatusChange
 from kartoteka.callcenter.queries import visible_calls
 from kartoteka.core.permissions import AnyUser
@@ -224,8 +215,8 @@ class Report:
 # --- the queries ------------------------------------------------------------------------------
 
 
-def _span(later: str, earlier: str) -> ExpressionWrapper:
-    return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+def _span(later: str, earlier: str) -> Seconds:
+    return Seconds(F(later), F(earlier))
 
 
 def _key(p: Params, prefix: str = "") -> Any:
@@ -253,29 +244,45 @@ HANDLED = Q(answered_at__isnull=False, ended_at__isnull=False)
 ABANDONED = Q(answered_at__isnull=True, status__in=Call.LOST)
 
 
-def _repeated() -> Q:
-    """Another inbound call from the same client or number within the repeat window."""
-    later = Call.objects.filter(
-        direction=Call.Direction.INBOUND,
-        started_at__gt=OuterRef("started_at"),
-        started_at__lte=OuterRef("started_at") + REPEAT_WINDOW,
+def _resolved(p: Params) -> QuerySet[Call, dict[str, Any]]:
+    """Ids of the calls with no repeat: the next inbound call from the same number and from
+    the same client (window functions over the period and 7 days after it, every call — who
+    ever took it) is missing or more than 7 days later. One sort instead of an index probe
+    per call."""
+    order = [F("started_at").asc(), F("id").asc()]
+    later = (
+        Call.objects.filter(
+            direction=Call.Direction.INBOUND,
+            started_at__gte=p.start,
+            started_at__lt=p.end + REPEAT_WINDOW,
+        )
+        .annotate(
+            next_number=Window(Lead("started_at"), partition_by=[F("caller_e164")], order_by=order),
+            next_client=Window(Lead("started_at"), partition_by=[F("client_id")], order_by=order),
+        )
+        .annotate(
+            gap_number=_span("next_number", "started_at"),
+            gap_client=_span("next_client", "started_at"),
+        )
     )
-    by_client = Exists(later.filter(client_id=OuterRef("client_id")))
-    by_number = Exists(later.filter(caller_e164=OuterRef("caller_e164")))
-    return (Q(client__isnull=False) & Q(by_client)) | (~Q(caller_e164="") & Q(by_number))
+    window = REPEAT_WINDOW.total_seconds()
+    by_number = Q(caller_e164="") | Q(next_number__isnull=True) | Q(gap_number__gt=window)
+    by_client = Q(client__isnull=True) | Q(next_client__isnull=True) | Q(gap_client__gt=window)
+    return later.filter(by_number & by_client).values("pk")
 
 
 def service_counts(p: Params, within: Q | None = None) -> dict[str, Any]:
     """The aggregates of service level, ASA and abandonment (of calls matching `within`)."""
     scope = within or Q()
-    within_t = F("started_at") + dt.timedelta(seconds=p.answer_s)
-    short = F("started_at") + dt.timedelta(seconds=p.short_abandon_s)
+    wait = _span("answered_at", "started_at")
+    within_t = ANSWERED & LessThanOrEqual(wait, float(p.answer_s))
+    short = ABANDONED & LessThan(_span("ended_at", "started_at"), float(p.short_abandon_s))
     return {
         "answered": Count("pk", filter=scope & ANSWERED),
-        "answered_in_t": Count("pk", filter=scope & Q(answered_at__lte=within_t)),
+        "answered_in_t": Count("pk", filter=scope & within_t),
         "abandoned": Count("pk", filter=scope & ABANDONED),
-        "short_abandoned": Count("pk", filter=scope & ABANDONED & Q(ended_at__lt=short)),
-        "wait": Sum(_span("answered_at", "started_at"), filter=scope & ANSWERED),
+        "short_abandoned": Count("pk", filter=scope & short),
+        "wait": Sum(wait, filter=scope & ANSWERED),
     }
 
 
@@ -290,7 +297,7 @@ def call_figures(rows: QuerySet[Call], p: Params) -> QuerySet[Call, dict[str, An
             handled=Count("pk", filter=HANDLED),
             talk=Sum(_span("ended_at", "answered_at"), filter=HANDLED),
             identified=Count("pk", filter=identified),
-            resolved=Count("pk", filter=identified & ~_repeated()),
+            resolved=Count("pk", filter=identified & Q(pk__in=_resolved(p))),
         )
         .order_by()
     )
@@ -298,9 +305,7 @@ def call_figures(rows: QuerySet[Call], p: Params) -> QuerySet[Call, dict[str, An
 
 def acw_figures(rows: QuerySet[Call], p: Params) -> QuerySet[OperatorStatusChange, dict[str, Any]]:
     """Σ after-call work of the handled calls per group key (status rows joined to calls)."""
-    span = ExpressionWrapper(
-        Coalesce(F("ended_at"), Now()) - F("started_at"), output_field=DurationField()
-    )
+    span = Seconds(Coalesce(F("ended_at"), Now()), F("started_at"))
     return (
         OperatorStatusChange.objects.filter(
             status=Operator.Status.AFTER_CALL, call__in=rows.filter(HANDLED).values("pk")
