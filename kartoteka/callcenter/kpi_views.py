@@ -37,7 +37,7 @@ class SettingsForm(StyledForm):
         label=gettext_lazy("Service level over"),
         choices=[
             ("offered", gettext_lazy("answered + abandoned")),
-            ("answered", gettext_lazy("answered")),
+            ("answered", gettext_lazy("answered calls")),
         ],
     )
     short_abandon_s = forms.IntegerField(
@@ -54,7 +54,7 @@ class KpiForm(SettingsForm):
     )
     end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
     group = forms.ChoiceField(
-        label=gettext_lazy("Rows"),
+        label=gettext_lazy("Break down"),
         choices=[
             ("queue", gettext_lazy("per queue")),
             ("operator", gettext_lazy("per operator")),
@@ -150,7 +150,7 @@ def _csv(result: kpi.Report) -> HttpResponseBase:
     header = [
         _("Row"),
         _("Offered"),
-        _("Answered"),
+        _("Answered calls"),
         _("Answered within T"),
         _("Abandoned"),
         _("Short abandons"),
