@@ -115,6 +115,8 @@ def params(
         errors["variant"] = [_("Choose answered or offered.")]
     if not 0 <= short_abandon_s <= MAX_SHORT_ABANDON_S:
         errors["short_abandon_s"] = [_("From 0 to 600 seconds.")]
+    if len(queue) > 80 or "\x00" in queue:
+        errors["queue"] = [_("There is no such queue.")]
     if errors:
         raise ValidationError(errors)
     zone = timezone.get_current_timezone()
@@ -126,7 +128,7 @@ def params(
         answer_s=answer_s,
         variant=variant,  # type: ignore[arg-type]
         short_abandon_s=short_abandon_s,
-        queue=queue[:80],
+        queue=queue,
         operator_id=operator_id,
     )
 

@@ -4,6 +4,8 @@ the parameter, never a 500."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.api import Api
 from tests.conftest import make_user
@@ -58,6 +60,7 @@ def test_a_role_without_calls_is_refused(db, world):
         ({"short_abandon_s": "601"}, "short_abandon_s"),
         ({"variant": "both"}, "variant"),
         ({"queue": "q" * 81}, "queue"),
+        ({"queue": "a\x00b"}, "queue"),
         ({"operator_id": "0"}, "operator_id"),
         ({"_connector": "OR"}, "_connector"),
         ({"operator__user__password__startswith": "p"}, "operator__user__password__startswith"),
@@ -67,3 +70,20 @@ def test_bad_parameters_are_named(admin, params, name):
     response = Api(admin).get("/calls/kpi", DAY | params)
     assert response.status_code == 422, response.content
     assert response.json()["detail"][0]["loc"] == ["query", name]
+
+
+KEYS = ["from", "to", "group", "interval", "answer_s", "variant", "short_abandon_s", "queue"]
+VALUES = st.text(max_size=12) | st.integers(-(2**70), 2**70).map(str) | st.dates().map(str)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from([*KEYS, "operator_id"]) | st.text(max_size=8), VALUES, max_size=4
+    )
+)
+def test_garbage_parameters_never_500(admin, params):
+    response = Api(admin).get("/calls/kpi", params)
+    assert response.status_code in (200, 422), (params, response.content)
