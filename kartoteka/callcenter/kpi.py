@@ -288,9 +288,11 @@ def service_counts(p: Params, within: Q | None = None) -> dict[str, Any]:
     }
 
 
+IDENTIFIED = HANDLED & (Q(client__isnull=False) | ~Q(caller_e164=""))
+
+
 def call_figures(rows: QuerySet[Call], p: Params) -> QuerySet[Call, dict[str, Any]]:
     """One aggregate query: the call counts and sums per group key."""
-    identified = HANDLED & (Q(client__isnull=False) | ~Q(caller_e164=""))
     return (
         rows.annotate(k=_key(p))
         .values("k")
@@ -298,9 +300,21 @@ def call_figures(rows: QuerySet[Call], p: Params) -> QuerySet[Call, dict[str, An
             **service_counts(p),
             handled=Count("pk", filter=HANDLED),
             talk=Sum(_span("ended_at", "answered_at"), filter=HANDLED),
-            identified=Count("pk", filter=identified),
-            resolved=Count("pk", filter=identified & Q(pk__in=_resolved(p))),
+            identified=Count("pk", filter=IDENTIFIED),
         )
+        .order_by()
+    )
+
+
+def resolved_figures(rows: QuerySet[Call], p: Params) -> QuerySet[Call, dict[str, Any]]:
+    """Resolved calls per group key. A query of its own: `pk IN (…)` in the WHERE clause is a
+    hash semi-join; inside an aggregate's FILTER PostgreSQL re-scans the list per row once it
+    outgrows work_mem."""
+    return (
+        rows.filter(IDENTIFIED, pk__in=_resolved(p))
+        .annotate(k=_key(p))
+        .values("k")
+        .annotate(resolved=Count("pk"))
         .order_by()
     )
 
@@ -330,8 +344,10 @@ def report(user: AnyUser, p: Params, now: dt.datetime | None = None) -> Report:
 
     for item in call_figures(calls, p):
         r = fill(row(item["k"]), item)
-        r.handled, r.identified, r.resolved = item["handled"], item["identified"], item["resolved"]
+        r.handled, r.identified = item["handled"], item["identified"]
         r.talk_s = seconds(item["talk"])
+    for done in resolved_figures(calls, p):
+        row(done["k"]).resolved = done["resolved"]
     for acw in acw_figures(calls, p):
         row(acw["k"]).acw_s = seconds(acw["acw"])
     if p.group != "queue":

@@ -1,9 +1,10 @@
 """Occupancy's times from the operators' status rows, clipped to the period and the intervals.
 
-Most rows lie inside one interval: the database sums those (one aggregate query). The rest —
-rows crossing an interval's or the period's edge, and open rows — are clipped here. There are
-few of them: at every edge each operator is in one status, so at most operators × edges rows
-(plus the open ones), however many calls the period holds.
+Per operator the database clips every row to the period and sums (one aggregate query). Per
+interval, most rows lie inside one interval: the database sums those; the rest — rows crossing
+an interval's or the period's edge, and open rows — are split here. There are few of them: at
+every edge each operator is in one status, so at most operators × edges rows (plus the open
+ones), however many calls the period holds.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import datetime as dt
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import DateTimeField, F, FloatField, Func, Q, Sum
-from django.db.models.functions import Trunc
+from django.db.models import DateTimeField, F, FloatField, Func, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least, Trunc
 from django.utils import timezone
 
 from kartoteka.callcenter.models import Operator, OperatorStatusChange
@@ -86,53 +87,54 @@ def occupancy(user: AnyUser, p: Params, now: dt.datetime | None = None) -> Times
     operators = visible_operators(user)
     if p.operator_id is not None:
         operators = operators.filter(pk=p.operator_id)
-    rows = OperatorStatusChange.objects.filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gt=p.start),
-        operator__in=operators.values("pk"),
-        status__in=LOGGED_IN,
-        started_at__lt=until,
+    # Rows overlapping [start, until): started inside it, or before it and ending after its
+    # start (or open) — each an index range (started_at, ended_at), not the whole history.
+    overlapping = Q(started_at__gte=p.start, started_at__lt=until) | Q(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=p.start), started_at__lt=p.start
     )
-    by_interval = p.group == "interval"
-    if by_interval:
-        rows = rows.annotate(k=trunc("started_at", p.interval), k_end=trunc("ended_at", p.interval))
-    else:
-        rows = rows.annotate(k=F("operator_id"))
-    inside = Q(ended_at__isnull=False, started_at__gte=p.start, ended_at__lte=until)
-    edge = Q(ended_at__isnull=True) | Q(started_at__lt=p.start) | Q(ended_at__gt=until)
-    if by_interval:
-        inside &= Q(k=F("k_end"))
-        edge |= Q(ended_at__isnull=False) & ~Q(k=F("k_end"))
-    span = Seconds(F("ended_at"), F("started_at"))
+    rows = OperatorStatusChange.objects.filter(
+        overlapping, operator__in=operators.values("pk"), status__in=LOGGED_IN
+    )
     busy: dict[Any, float] = defaultdict(float)
     logged: dict[Any, float] = defaultdict(float)
-    summed = (
-        rows.filter(inside)
-        .values("k")
-        .annotate(busy=Sum(span, filter=Q(status__in=BUSY)), logged=Sum(span))
-        .order_by()
-    )
-    for item in summed:
+    if p.group != "interval":
+        # Per operator: each row clipped to the period by the database, one query.
+        at = DateTimeField()
+        clipped = Seconds(
+            Least(Coalesce(F("ended_at"), Value(until, at)), Value(until, at)),
+            Greatest(F("started_at"), Value(p.start, at)),
+        )
+        for item in _sums(rows.annotate(k=F("operator_id")), clipped):
+            busy[item["k"]], logged[item["k"]] = seconds(item["busy"]), seconds(item["logged"])
+        return {key: (busy[key], logged[key]) for key in logged}
+    rows = rows.annotate(k=trunc("started_at", p.interval), k_end=trunc("ended_at", p.interval))
+    inside = Q(ended_at__isnull=False, started_at__gte=p.start, ended_at__lte=until, k=F("k_end"))
+    edge = Q(ended_at__isnull=True) | Q(started_at__lt=p.start) | Q(ended_at__gt=until)
+    edge |= Q(ended_at__isnull=False) & ~Q(k=F("k_end"))
+    for item in _sums(rows.filter(inside), Seconds(F("ended_at"), F("started_at"))):
         busy[item["k"]] += seconds(item["busy"])
         logged[item["k"]] += seconds(item["logged"])
-    crossing = rows.filter(edge).values_list("operator_id", "status", "started_at", "ended_at")
-    for operator_id, status, started, ended in crossing.iterator(chunk_size=2000):
+    crossing = rows.filter(edge).values_list("status", "started_at", "ended_at")
+    for status, started, ended in crossing.iterator(chunk_size=2000):
         begin, stop = max(started, p.start), min(ended or until, until)
-        for key, part in _split(operator_id, begin, stop, p.interval if by_interval else ""):
+        for key, part in _split(begin, stop, p.interval):
             logged[key] += part
             if status in BUSY:
                 busy[key] += part
     return {key: (busy[key], logged[key]) for key in logged}
 
 
-def _split(
-    operator_id: int, begin: dt.datetime, stop: dt.datetime, interval: str
-) -> list[tuple[Any, float]]:
-    """The row's seconds in [begin, stop) per key: the operator, or each interval it crosses."""
-    if stop <= begin:
-        return []
-    if not interval:
-        return [(operator_id, (stop - begin).total_seconds())]
-    parts = []
+def _sums(rows: QuerySet[OperatorStatusChange], span: Seconds) -> Any:
+    return (
+        rows.values("k")
+        .annotate(busy=Sum(span, filter=Q(status__in=BUSY)), logged=Sum(span))
+        .order_by()
+    )
+
+
+def _split(begin: dt.datetime, stop: dt.datetime, interval: str) -> list[tuple[Any, float]]:
+    """The row's seconds in [begin, stop) per interval it crosses."""
+    parts: list[tuple[Any, float]] = []
     start = bucket(begin, interval)
     while start < stop:
         after = _next(start, interval)
