@@ -99,10 +99,9 @@ def occupancy(user: AnyUser, p: Params, now: dt.datetime | None = None) -> Times
     logged: dict[Any, float] = defaultdict(float)
     if p.group != "interval":
         # Per operator: each row clipped to the period by the database, one query.
-        at = DateTimeField()
         clipped = Seconds(
-            Least(Coalesce(F("ended_at"), Value(until, at)), Value(until, at)),
-            Greatest(F("started_at"), Value(p.start, at)),
+            Least(Coalesce(F("ended_at"), _at(until)), _at(until)),
+            Greatest(F("started_at"), _at(p.start)),
         )
         for item in _sums(rows.annotate(k=F("operator_id")), clipped):
             busy[item["k"]], logged[item["k"]] = seconds(item["busy"]), seconds(item["logged"])
@@ -124,7 +123,11 @@ def occupancy(user: AnyUser, p: Params, now: dt.datetime | None = None) -> Times
     return {key: (busy[key], logged[key]) for key in logged}
 
 
-def _sums(rows: QuerySet[OperatorStatusChange], span: Seconds) -> Any:
+def _at(moment: dt.datetime) -> Value:
+    return Value(moment, output_field=DateTimeField())
+
+
+def _sums(rows: QuerySet[Any, Any], span: Seconds) -> Any:
     return (
         rows.values("k")
         .annotate(busy=Sum(span, filter=Q(status__in=BUSY)), logged=Sum(span))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -122,23 +121,23 @@ def _chart(key: str, title: str, labels: list[str], series: dict[str, list[Any]]
     }
 
 
-def _charts(series: kpi.Report) -> list[dict[str, Any]]:
-    labels = [r.label for r in series.rows]
+def _charts(rows: list[kpi.Row]) -> list[dict[str, Any]]:
+    labels = [r.label for r in rows]
     return [
         _chart(
             "sl",
             _("Service level and abandonment, %"),
             labels,
             {
-                _("Service level"): [_percent(r.service_level) for r in series.rows],
-                _("Abandonment"): [_percent(r.abandonment_rate) for r in series.rows],
+                _("Service level"): [_percent(r.service_level) for r in rows],
+                _("Abandonment"): [_percent(r.abandonment_rate) for r in rows],
             },
         ),
         _chart(
             "asa",
             _("Average speed of answer, s"),
             labels,
-            {_("ASA"): [round(r.asa_s, 1) if r.asa_s is not None else None for r in series.rows]},
+            {_("ASA"): [round(r.asa_s, 1) if r.asa_s is not None else None for r in rows]},
         ),
     ]
 
@@ -192,7 +191,7 @@ def kpi_page(request: HttpRequest) -> HttpResponseBase:
     result = kpi.report(user, p)
     if request.GET.get("format") == "csv":
         return _csv(result)
-    series = result if p.group == "interval" else kpi.report(user, _by_interval(p))
+    series = result.rows if p.group == "interval" else kpi.series(user, p)
     query = request.GET.copy()
     query.pop("format", None)
     context = {
@@ -206,10 +205,6 @@ def kpi_page(request: HttpRequest) -> HttpResponseBase:
         "supervisor": permissions.scope_of(user, "call", Action.VIEW) >= Scope.TEAM,
     }
     return render_page(request, "callcenter/kpi.html", context)
-
-
-def _by_interval(p: kpi.Params) -> kpi.Params:
-    return replace(p, group="interval")
 
 
 @require_GET
