@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kartoteka.callcenter import kpi
+from tests.callcenter.conftest import make_operator
 from tests.callcenter.kpi_data import DAY, NOW, T0, call, status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("moscow")]
@@ -114,3 +115,11 @@ def test_a_long_period_and_hours(db):
     with pytest.raises(ValidationError) as caught:
         kpi.params(DAY, DAY + dt.timedelta(days=31), interval="hour")
     assert "interval" in caught.value.message_dict
+
+
+def test_a_head_sees_the_team_and_nobodys_calls(helen, carol, world):
+    carols = make_operator("carla", "301")
+    call(carols, wait=2, talk=5)  # another team's operator: not helen's
+    total = report(helen).total
+    assert (total.answered, total.abandoned) == (2, 3)
+    assert report(carol).total.answered == 0
