@@ -324,7 +324,10 @@ def acw_figures(rows: QuerySet[Call], p: Params) -> QuerySet[OperatorStatusChang
     span = Seconds(Coalesce(F("ended_at"), Now()), F("started_at"))
     return (
         OperatorStatusChange.objects.filter(
-            status=Operator.Status.AFTER_CALL, call__in=rows.filter(HANDLED).values("pk")
+            # After-call work follows its call: an index range from the period's start.
+            status=Operator.Status.AFTER_CALL,
+            started_at__gte=p.start,
+            call__in=rows.filter(HANDLED).values("pk"),
         )
         .annotate(k=_key(p, "call__"))
         .values("k")
