@@ -32,8 +32,10 @@ Occupancy = (on-call + after-call-work time) / logged-in time, from the operator
 FCR  = resolved / identified handled calls. Identified: the call has a client or a caller
        number. Resolved: no other inbound call from the same client or the same number started
        in (started_at, started_at + 7 days] — a repeat exactly 7 days later still counts as a
-       repeat. The repeat is looked up among all calls (whoever took it), so FCR of the last
-       7 days is provisional.
+       repeat (as is a second call at the very same instant). The repeat is looked up among
+       all calls (whoever took it), so FCR of the last 7 days is provisional.
+
+Times are compared to the microsecond on PostgreSQL, to the millisecond on SQLite.
 
 All counts and sums are additive, so a total is the sum of its rows; ratios with an empty
 denominator are None.
