@@ -123,3 +123,10 @@ def test_a_head_sees_the_team_and_nobodys_calls(helen, carol, world):
     total = report(helen).total
     assert (total.answered, total.abandoned) == (2, 3)
     assert report(carol).total.answered == 0
+
+
+def test_a_client_calling_again_exactly_7_days_later_is_a_repeat(admin, world):
+    first = world[0]
+    call(at=first.started_at + dt.timedelta(days=7), client=first.client, wait=2, talk=3)
+    row = report(admin).rows[0]
+    assert (row.identified, row.resolved) == (2, 0)
