@@ -75,6 +75,7 @@ bench: install assets
 	$(BIN)/python -m bench.asterisk $(ASTERISK_BENCH_ARGS)
 	$(BIN)/python -m bench.callcenter_math $(CALLCENTER_MATH_BENCH_ARGS)
 	$(BIN)/python -m bench.dashboards $(DASHBOARDS_BENCH_ARGS)
+	$(BIN)/python -m bench.kpi $(KPI_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

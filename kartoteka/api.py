@@ -272,6 +272,9 @@ def _register_routers() -> None:
     from kartoteka.staffing.api import router as staffing_router
 
     api.add_router("/calls/staffing", staffing_router)  # before /calls/{call_id}
+    from kartoteka.callcenter.kpi_api import router as kpi_router
+
+    api.add_router("/calls/kpi", kpi_router)
     api.add_router("/calls", calls_router)
     api.add_router("/operators", operators_router)
     from kartoteka.callscripts.api import runs_router, scripts_router

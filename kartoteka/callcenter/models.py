@@ -194,6 +194,8 @@ class OperatorStatusChange(models.Model):
         indexes = [
             models.Index(fields=["operator", "-started_at"], name="status_change_operator"),
             models.Index(fields=["started_at"], name="status_change_time"),
+            # KPIs: the rows still running at a period's start (occupancy).
+            models.Index(fields=["ended_at"], name="status_change_end"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kartoteka.callcenter import acd_views, settings_views, views
+from kartoteka.callcenter import acd_views, kpi_views, settings_views, views
 from kartoteka.callcenter.providers.webhook import views as webhook
 from kartoteka.staffing import views as staffing
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("board/live/", views.board_live, name="board_live"),
     path("callbacks/", views.callbacks_report, name="callbacks"),
     path("staffing/", staffing.page, name="staffing"),
+    path("kpi/", kpi_views.kpi_page, name="kpi"),
+    path("wallboard/", kpi_views.wallboard, name="wallboard"),
     path("settings/", settings_views.settings_page, name="settings"),
     path("settings/callbacks/default/", settings_views.callback_default, name="callback_default"),
     path("settings/operators/<int:pk>/", settings_views.edit_operator, name="operator_edit"),

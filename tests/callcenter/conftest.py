@@ -107,3 +107,17 @@ def wire(kind: str, call_id: str = "w1", event_id: str | None = None, **fields: 
     }
     body.update(fields)
     return body
+
+
+@pytest.fixture
+def moscow(settings):
+    """The KPI tests' local days and hours are Moscow's, whatever TIME_ZONE the run has."""
+    settings.TIME_ZONE = "Europe/Moscow"
+
+
+@pytest.fixture
+def world(moscow, olga, ivan):
+    """The KPI tests' calls (tests/callcenter/kpi_data.py)."""
+    from tests.callcenter.kpi_data import make_world
+
+    return make_world(olga, ivan)
