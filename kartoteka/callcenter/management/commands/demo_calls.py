@@ -1,4 +1,5 @@
-"""`kartoteka demo_calls [--days 14] [--seed 1] [--json]`: demo operators, queues and calls."""
+"""`kartoteka demo_calls [--days 14] [--seed 1] [--json]`: demo operators, queues and calls,
+and the contact centre's demo settings (skills, routing, voice menu, scripts, scorecard)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kartoteka.callcenter import demo
+from kartoteka.callcenter import demo, demo_apps
 
 
 class Command(BaseCommand):
@@ -26,11 +27,14 @@ class Command(BaseCommand):
             raise CommandError("--days must be from 0 to 366.")
         started = time.monotonic()
         figures = demo.load(options["days"], options["seed"])
+        settings = demo_apps.load()  # skills, routing, voice menu, scripts, scorecard
         figures["seconds"] = round(time.monotonic() - started, 2)  # type: ignore[assignment]
         if options["json"]:
-            self.stdout.write(json.dumps(figures))
+            self.stdout.write(json.dumps({**figures, "settings": settings}))
         else:
             self.stdout.write(
                 f"Added {figures['calls']} calls, {figures['status_rows']} operator status rows "
                 f"and {figures['callbacks']} call-backs in {figures['seconds']} s."
             )
+            added = ", ".join(f"{n} {what}" for what, n in settings.items() if n)
+            self.stdout.write(f"Demo settings added: {added or 'none'}.")
