@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kartoteka.accounts.models import User
-from kartoteka.callcenter import board as board_stream
-from kartoteka.callcenter import operators, queries, services
+from kartoteka.callcenter import access, operators, queries, services
 from kartoteka.callcenter.models import BreakReason, Call, Disposition, Operator
 from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.schemas import (
@@ -25,7 +24,7 @@ from kartoteka.clients.schemas import (
     with_cursor,
 )
 from kartoteka.core import permissions
-from kartoteka.core.errors import StaleVersion, api_call
+from kartoteka.core.errors import api_call, body_loc, check_version
 from kartoteka.core.pagination import keyset_page
 from kartoteka.core.permissions import Action, Denied
 from kartoteka.core.views import actor
@@ -36,8 +35,7 @@ ERRORS: dict[int, Any] = {403: Message, 404: Message}
 RENAMED = {"disposition": "disposition_id", "client": "client_id"}
 
 
-def _loc(key: str) -> list[str | int]:
-    return ["body"] if key == "__all__" else ["body", RENAMED.get(key, key)]
+_loc = body_loc(RENAMED)
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -223,8 +221,7 @@ def patch_call(
     me = actor(request)
     call = queries.card(me, call_id, Action.EDIT)
     expected = expected_version(if_match, payload.version)
-    if expected != call.version:
-        raise StaleVersion(call.version)
+    check_version(call, expected)
     sent = payload.model_fields_set
     fields: dict[str, Any] = {}
     if "disposition_id" in sent:
@@ -358,6 +355,8 @@ def update_operator(
 def delete_operator(request: HttpRequest, operator_id: int) -> dict[str, str]:
     me, operator = _configured(request, operator_id)
     return {"result": api_call(lambda: operators.remove_operator(me, operator), _operator_loc)}
+
+
 @operators_router.get(
     "/board",
     response={200: BoardOut, **ERRORS},
@@ -367,7 +366,7 @@ def board(request: HttpRequest) -> dict[str, Any]:
     """The same board as /calls/board/ (live there over SSE), for the operators and queues the
     caller may see; poll it, it costs two queries."""
     user = actor(request)
-    if not board_stream.supervises(user):
+    if not access.supervises(user):
         raise Denied(Action.VIEW)
     now = queries.board(user)
     return {
