@@ -45,7 +45,7 @@
   }
 
   function start(board) {
-    var event = board.dataset.event || "board";
+    var event = board.dataset.event;
     var poller = null;
     var source = null;
     syncClock(board);
@@ -93,7 +93,7 @@
     window.addEventListener("pagehide", function () { if (source) source.close(); });
   }
   function startAll() {
-    document.querySelectorAll("[data-live]").forEach(start);
+    document.querySelectorAll("[data-live][data-event]").forEach(start);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", startAll);
