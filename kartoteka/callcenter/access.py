@@ -14,6 +14,8 @@ row of the permissions engine. Four levels, each a predicate and a `require_*` t
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef, Q
+
 from kartoteka.core import permissions
 from kartoteka.core.permissions import Action, AnyUser, Denied, Scope
 
@@ -60,6 +62,26 @@ def require_runs_centre(user: AnyUser) -> None:
 def require_routing(user: AnyUser) -> None:
     if not configures_routing(user):
         raise Denied(Action.CONFIGURE)
+
+
+def _granted(action: Action, least: Scope) -> Q:
+    """A filter on users: administrators, and roles granting `action` on calls at `least`."""
+    from kartoteka.accounts.models import Grant
+
+    grants = Grant.objects.filter(
+        role=OuterRef("role"), kind="call", action=action.value, scope__gte=least
+    )
+    return Q(is_superuser=True) | Q(role__is_admin=True) | Q(Exists(grants))
+
+
+def supervisor_users() -> Q:
+    """`supervises`, in SQL: who can be handed a quality worklist."""
+    return _granted(Action.VIEW, Scope.TEAM)
+
+
+def routing_users() -> Q:
+    """`configures_routing`, in SQL: the ACD's supervisors (the router's last resort)."""
+    return _granted(Action.EDIT, Scope.ALL)
 
 
 def nav(user: AnyUser) -> dict[str, bool]:

@@ -22,13 +22,12 @@ from kartoteka.callcenter.acd_services import CellIn, OverflowIn, QueueConfigIn,
 from kartoteka.callcenter.models import Operator, Queue
 from kartoteka.callcenter.providers.webhook.provider import SIGNATURE_HEADER, Rejected
 from kartoteka.callcenter.providers.webhook.views import MAX_BODY, configured
-from kartoteka.clients.schemas import Message, Strict, field_error
+from kartoteka.clients.schemas import ERRORS, Message, Strict, field_error
 from kartoteka.core.errors import api_call, body_loc
 from kartoteka.core.views import actor
 
 acd_router = Router(tags=["acd"])
 route_router = Router(tags=["calls"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
 ID = Field(ge=1, le=2**62)
 
 

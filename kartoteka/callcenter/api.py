@@ -15,9 +15,9 @@ from kartoteka.callcenter import access, operators, queries, services
 from kartoteka.callcenter.models import BreakReason, Call, Disposition, Operator
 from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.schemas import (
+    ERRORS,
     IF_MATCH,
-    Message,
-    StaleOut,
+    WRITE_ERRORS,
     Strict,
     expected_version,
     field_error,
@@ -31,7 +31,6 @@ from kartoteka.core.views import actor
 
 calls_router = Router(tags=["calls"])
 operators_router = Router(tags=["calls"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
 RENAMED = {"disposition": "disposition_id", "client": "client_id"}
 
 
@@ -207,7 +206,7 @@ def read_call(request: HttpRequest, call_id: int, response: HttpResponse) -> dic
 
 @calls_router.patch(
     "/{call_id}",
-    response={200: CallOut, 412: StaleOut, 428: Message, **ERRORS},
+    response={200: CallOut, **WRITE_ERRORS},
     summary="Fill in a call's result, summary or client",
     description="Needs If-Match or `version`: 428 without, 412 when stale.",
 )
@@ -320,7 +319,7 @@ def create_operator(request: HttpRequest, payload: OperatorIn) -> tuple[int, Ope
 
 @operators_router.patch(
     "/{int:operator_id}",
-    response={200: OperatorRow, 412: StaleOut, 428: Message, **ERRORS},
+    response={200: OperatorRow, **WRITE_ERRORS},
     summary="Change an operator's extension, after-call work or user (administrators)",
     description="Needs If-Match or `version`: 428 without, 412 when stale.",
 )

@@ -17,9 +17,9 @@ from kartoteka.callcenter.models import Disposition, Queue
 from kartoteka.callscripts import runner, services
 from kartoteka.callscripts.models import Script, Step
 from kartoteka.clients.schemas import (
+    ERRORS,
     IF_MATCH,
-    Message,
-    StaleOut,
+    WRITE_ERRORS,
     Strict,
     expected_version,
     field_error,
@@ -30,8 +30,6 @@ from kartoteka.core.views import actor
 
 scripts_router = Router(tags=["call scripts"])
 runs_router = Router(tags=["call scripts"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 412: StaleOut, 428: Message}
 
 
 RENAMED = {

@@ -13,9 +13,9 @@ from ninja import Field, Router, Schema
 from kartoteka.callcenter import access
 from kartoteka.callcenter.models import Queue
 from kartoteka.clients.schemas import (
+    ERRORS,
     IF_MATCH,
-    Message,
-    StaleOut,
+    WRITE_ERRORS,
     Strict,
     expected_version,
     field_error,
@@ -26,8 +26,6 @@ from kartoteka.ivr import crm, engine, runtime, services
 from kartoteka.ivr.models import Menu, Node
 
 router = Router(tags=["ivr"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 412: StaleOut, 428: Message}
 RENAMED = {"parent": "parent_id", "queue": "queue_id", "fallback_queue": "fallback_queue_id"}
 ID = Field(None, ge=1, le=2**62)
 

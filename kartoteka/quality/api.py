@@ -15,9 +15,9 @@ from ninja import Field, Query, Router, Schema
 from kartoteka.accounts.models import User
 from kartoteka.callcenter import access
 from kartoteka.clients.schemas import (
+    ERRORS,
     IF_MATCH,
-    Message,
-    StaleOut,
+    WRITE_ERRORS,
     Strict,
     expected_version,
     field_error,
@@ -30,7 +30,6 @@ from kartoteka.quality import queries, services
 from kartoteka.quality.models import MAX_SCALE, MAX_WEIGHT, Evaluation, Scorecard
 
 router = Router(tags=["quality"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
 
 
 _loc = body_loc()  # `criteria.1.weight` → ["body", "criteria", 1, "weight"]
@@ -244,7 +243,7 @@ def read_scorecard(request: HttpRequest, card_id: int, response: HttpResponse) -
 
 @router.put(
     "/scorecards/{card_id}",
-    response={200: ScorecardOut, 412: StaleOut, 428: Message, **ERRORS},
+    response={200: ScorecardOut, **WRITE_ERRORS},
     summary="Save a new version of a scorecard",
     description="Needs If-Match or `version`. Evaluations already made keep their criteria.",
 )
@@ -354,7 +353,7 @@ def read_evaluation(
 
 @router.put(
     "/evaluations/{evaluation_id}",
-    response={200: EvaluationOut, 412: StaleOut, 428: Message, **ERRORS},
+    response={200: EvaluationOut, **WRITE_ERRORS},
     summary="Save scores as a draft, or submit them",
     description="Needs If-Match or `version`. The total is computed by the server.",
 )

@@ -84,11 +84,7 @@ def for_call(user: AnyUser, call: Call) -> list[Evaluation]:
 
 def supervisors() -> QuerySet[User]:
     """Who can be handed a worklist: active users whose role sees a team's or all calls."""
-    sees_team = Q(
-        role__grants__kind="call", role__grants__action="view", role__grants__scope__gte=Scope.TEAM
-    )
-    rows = User.objects.filter(Q(is_superuser=True) | Q(role__is_admin=True) | sees_team)
-    return rows.filter(is_active=True).distinct().order_by("username")
+    return User.objects.filter(access.supervisor_users(), is_active=True).order_by("username")
 
 
 # --- operator scores over time ----------------------------------------------------------------
