@@ -16,11 +16,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from kartoteka.accounts.models import Grant, User
-from kartoteka.callcenter import lookup, routing
+from kartoteka.accounts.models import User
+from kartoteka.callcenter import access, lookup, routing
 from kartoteka.callcenter.acd_models import OperatorSkill, QueueOverflow, QueueRouting, QueueSkill
 from kartoteka.callcenter.models import Call, Operator, Queue
 from kartoteka.clients.models import Client
@@ -144,14 +144,6 @@ def caller_client(caller: str) -> int | None:
 # --- the operators ----------------------------------------------------------------------------
 
 
-def _supervisors() -> Q:
-    """Users who are ACD supervisors: administrators, or a role that edits everyone's calls."""
-    all_calls = Grant.objects.filter(
-        role=OuterRef("role"), kind="call", action="edit", scope=Grant.Scope.ALL
-    )
-    return Q(is_superuser=True) | Q(role__is_admin=True) | Q(Exists(all_calls))
-
-
 def operators(queue: str, strategy: routing.Strategy, since: dt.datetime) -> list[routing.Operator]:
     """Every operator as the router's Operator: state, skills, idle since, calls taken today."""
     rows = list(Operator.objects.values_list("pk", "user_id", "status", "since"))
@@ -169,7 +161,9 @@ def operators(queue: str, strategy: routing.Strategy, since: dt.datetime) -> lis
             answered.values("operator_id").annotate(n=Count("id")).values_list("operator_id", "n")
         )
     user_ids = [user_id for _pk, user_id, *_rest in rows]
-    chiefs = set(User.objects.filter(_supervisors(), pk__in=user_ids).values_list("pk", flat=True))
+    chiefs = set(
+        User.objects.filter(access.routing_users(), pk__in=user_ids).values_list("pk", flat=True)
+    )
     return [
         routing.Operator(
             id=pk,

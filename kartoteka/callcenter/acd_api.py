@@ -16,30 +16,26 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from pydantic import StrictInt
 
-from kartoteka.callcenter import acd, acd_services
+from kartoteka.callcenter import access, acd, acd_services
 from kartoteka.callcenter.acd_models import MAX_LEVEL, MAX_WAIT_S, MIN_LEVEL, OperatorSkill, Skill
 from kartoteka.callcenter.acd_services import CellIn, OverflowIn, QueueConfigIn, StaleCell
 from kartoteka.callcenter.models import Operator, Queue
 from kartoteka.callcenter.providers.webhook.provider import SIGNATURE_HEADER, Rejected
 from kartoteka.callcenter.providers.webhook.views import MAX_BODY, configured
-from kartoteka.clients.schemas import Message, Strict, field_error
-from kartoteka.core.errors import api_call
+from kartoteka.clients.schemas import ERRORS, Message, Strict, field_error
+from kartoteka.core.errors import api_call, body_loc
 from kartoteka.core.views import actor
 
 acd_router = Router(tags=["acd"])
 route_router = Router(tags=["calls"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
 ID = Field(ge=1, le=2**62)
 
 
-def _loc(key: str) -> list[str | int]:
-    from kartoteka.api import service_loc
-
-    return service_loc(key)
+_loc = body_loc()
 
 
 def _manager(request: HttpRequest) -> None:
-    acd_services.require_manager(actor(request))
+    access.require_routing(actor(request))
 
 
 # --- skills -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
+from kartoteka.callcenter import access
 from kartoteka.callcenter.acd_models import (
     MAX_LEVEL,
     MAX_WAIT_S,
@@ -29,25 +30,12 @@ from kartoteka.callcenter.acd_models import (
 )
 from kartoteka.callcenter.models import Operator, Queue
 from kartoteka.clients.models import Tag
-from kartoteka.core import audit, permissions
-from kartoteka.core.errors import StaleVersion
-from kartoteka.core.permissions import Action, AnyUser, Denied, Scope
+from kartoteka.core import audit
+from kartoteka.core.errors import StaleVersion, check_version
 
 MAX_CELLS = 1000
 MAX_OVERFLOW = 5
 LEVEL_RE = re.compile(r"[0-9]{1,2}")
-
-
-def may_manage(user: AnyUser) -> bool:
-    """Administrators, and supervisors: a role that may edit every operator's calls."""
-    if permissions.can(user, Action.CONFIGURE):
-        return True
-    return permissions.scope_of(user, "call", Action.EDIT) is Scope.ALL
-
-
-def require_manager(user: AnyUser) -> None:
-    if not may_manage(user):
-        raise Denied(Action.CONFIGURE)
 
 
 def level_error() -> str:
@@ -89,7 +77,7 @@ def _skill_name(name: str, skill: Skill | None = None) -> str:
 
 def save_skill(actor: User, name: str, skill: Skill | None = None) -> Skill:
     """Create a skill, or rename one."""
-    require_manager(actor)
+    access.require_routing(actor)
     text = _skill_name(name, skill)
     try:
         with transaction.atomic():
@@ -104,7 +92,7 @@ def save_skill(actor: User, name: str, skill: Skill | None = None) -> Skill:
 
 def delete_skill(actor: User, skill: Skill) -> None:
     """Remove a skill and its matrix cells; refused while a queue requires it."""
-    require_manager(actor)
+    access.require_routing(actor)
     queues = list(
         Queue.objects.filter(required_skills__skill=skill).values_list("name", flat=True)[:5]
     )
@@ -141,7 +129,7 @@ class StaleCell(StaleVersion):
 
 def set_cells(actor: User, cells: Sequence[CellIn]) -> list[OperatorSkill | None]:
     """Write matrix cells, all or none; each must still be at the version it was read at."""
-    require_manager(actor)
+    access.require_routing(actor)
     if not 1 <= len(cells) <= MAX_CELLS:
         raise ValidationError({"cells": [_("Send 1 to %(n)d cells.") % {"n": MAX_CELLS}]})
     operators = set(
@@ -269,7 +257,7 @@ def save_queue_config(
     actor: User, queue: Queue, data: QueueConfigIn, expected_version: int
 ) -> QueueRouting:
     """Replace the queue's routing, required skills and overflow steps, all or none."""
-    require_manager(actor)
+    access.require_routing(actor)
     errors = _check_config(queue, data)
     if errors:
         raise ValidationError(errors)
@@ -278,8 +266,7 @@ def save_queue_config(
         if locked is None:
             raise ValidationError({"queue": [_("This queue was removed.")]})
         row = routing_of(locked)
-        if row.version != expected_version:
-            raise StaleVersion(row.version)
+        check_version(row, expected_version)
         row.strategy, row.sticky_wait_s = data.strategy, data.sticky_wait_s
         row.escalate_after_s, row.use_abc = data.escalate_after_s, data.use_abc
         row.vip_tag_id = data.vip_tag_id

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kartoteka.callcenter import acd_services
+from kartoteka.callcenter import access, acd_services
 from kartoteka.callcenter.acd_forms import QueueRoutingForm, SkillForm
 from kartoteka.callcenter.acd_models import OperatorSkill, QueueRouting, QueueSkill, Skill
 from kartoteka.callcenter.acd_services import CellIn, StaleCell
@@ -25,7 +25,7 @@ MAX_ROWS = 500
 
 
 def _manager(request: HttpRequest) -> None:
-    acd_services.require_manager(actor(request))
+    access.require_routing(actor(request))
 
 
 def _grid() -> dict[str, Any]:
@@ -111,7 +111,7 @@ def remove_skill(request: HttpRequest, pk: int) -> HttpResponse:
 def set_cell(request: HttpRequest) -> HttpResponse:
     """One cell of the grid: the level typed, checked against the version shown."""
     user = actor(request)
-    acd_services.require_manager(user)
+    access.require_routing(user)
     op = get_object_or_404(
         Operator.objects.select_related("user"), pk=parse_id(request.POST.get("operator")) or 0
     )

@@ -11,33 +11,30 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kartoteka.accounts.models import User
-from kartoteka.callcenter import board as board_stream
-from kartoteka.callcenter import operators, queries, services
+from kartoteka.callcenter import access, operators, queries, services
 from kartoteka.callcenter.models import BreakReason, Call, Disposition, Operator
 from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.schemas import (
+    ERRORS,
     IF_MATCH,
-    Message,
-    StaleOut,
+    WRITE_ERRORS,
     Strict,
     expected_version,
     field_error,
     with_cursor,
 )
 from kartoteka.core import permissions
-from kartoteka.core.errors import StaleVersion, api_call
+from kartoteka.core.errors import api_call, body_loc, check_version
 from kartoteka.core.pagination import keyset_page
 from kartoteka.core.permissions import Action, Denied
 from kartoteka.core.views import actor
 
 calls_router = Router(tags=["calls"])
 operators_router = Router(tags=["calls"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
 RENAMED = {"disposition": "disposition_id", "client": "client_id"}
 
 
-def _loc(key: str) -> list[str | int]:
-    return ["body"] if key == "__all__" else ["body", RENAMED.get(key, key)]
+_loc = body_loc(RENAMED)
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -209,7 +206,7 @@ def read_call(request: HttpRequest, call_id: int, response: HttpResponse) -> dic
 
 @calls_router.patch(
     "/{call_id}",
-    response={200: CallOut, 412: StaleOut, 428: Message, **ERRORS},
+    response={200: CallOut, **WRITE_ERRORS},
     summary="Fill in a call's result, summary or client",
     description="Needs If-Match or `version`: 428 without, 412 when stale.",
 )
@@ -223,8 +220,7 @@ def patch_call(
     me = actor(request)
     call = queries.card(me, call_id, Action.EDIT)
     expected = expected_version(if_match, payload.version)
-    if expected != call.version:
-        raise StaleVersion(call.version)
+    check_version(call, expected)
     sent = payload.model_fields_set
     fields: dict[str, Any] = {}
     if "disposition_id" in sent:
@@ -323,7 +319,7 @@ def create_operator(request: HttpRequest, payload: OperatorIn) -> tuple[int, Ope
 
 @operators_router.patch(
     "/{int:operator_id}",
-    response={200: OperatorRow, 412: StaleOut, 428: Message, **ERRORS},
+    response={200: OperatorRow, **WRITE_ERRORS},
     summary="Change an operator's extension, after-call work or user (administrators)",
     description="Needs If-Match or `version`: 428 without, 412 when stale.",
 )
@@ -369,7 +365,7 @@ def board(request: HttpRequest) -> dict[str, Any]:
     """The same board as /calls/board/ (live there over SSE), for the operators and queues the
     caller may see; poll it, it costs two queries."""
     user = actor(request)
-    if not board_stream.supervises(user):
+    if not access.supervises(user):
         raise Denied(Action.VIEW)
     now = queries.board(user)
     return {

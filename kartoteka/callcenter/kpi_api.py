@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from kartoteka.callcenter import kpi
+from kartoteka.callcenter import access, kpi
 from kartoteka.clients.schemas import Message, Strict, field_error
 from kartoteka.core.errors import field_errors
-from kartoteka.core.permissions import Action, AnyUser, Denied, Scope, scope_of
 from kartoteka.core.views import actor
 
 router = Router(tags=["calls"])
@@ -70,12 +69,6 @@ class ReportOut(Schema):
     total: RowOut
 
 
-def require_kpis(user: AnyUser) -> None:
-    """Anyone who may see calls sees KPIs: of all calls, the team's, or their own."""
-    if scope_of(user, "call", Action.VIEW) is Scope.NONE:
-        raise Denied(Action.VIEW)
-
-
 def row_out(row: kpi.Row) -> dict[str, Any]:
     key = row.key.isoformat() if isinstance(row.key, dt.datetime) else row.key
     return {"key": key, "label": str(row.label), **row.figures()}
@@ -99,7 +92,7 @@ def kpi_report(request: HttpRequest, query: Query[KpiQuery]) -> dict[str, Any]:
     if unknown:
         raise field_error(["query", unknown[0][:100]], _("There is no such filter."))
     me = actor(request)
-    require_kpis(me)
+    access.require_calls(me)
     today = timezone.localdate()
     try:
         p = kpi.params(

@@ -8,20 +8,19 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from kartoteka.callcenter import kpi, kpi_wall
-from kartoteka.callcenter.kpi_api import require_kpis
+from kartoteka.callcenter import access, kpi, kpi_wall, live
 from kartoteka.callcenter.models import Operator, Queue
 from kartoteka.callcenter.queries import visible_operators
-from kartoteka.core import permissions
 from kartoteka.core.forms import StyledForm, add_service_errors
-from kartoteka.core.permissions import Action, Scope
+from kartoteka.core.permissions import AnyUser
 from kartoteka.core.views import actor, render_page
 from kartoteka.transfer.writers import file_response
 
@@ -182,7 +181,7 @@ def _csv(result: kpi.Report) -> HttpResponseBase:
 @require_GET
 def kpi_page(request: HttpRequest) -> HttpResponseBase:
     user = actor(request)
-    require_kpis(user)
+    access.require_calls(user)
     data = request.GET if "start" in request.GET else KpiForm.default()
     form = KpiForm(data, user=user)
     p = form.params()
@@ -202,20 +201,40 @@ def kpi_page(request: HttpRequest) -> HttpResponseBase:
         "group_label": {"queue": _("Queue"), "operator": _("Operator"), "interval": _("Interval")}[
             p.group
         ],
-        "supervisor": permissions.scope_of(user, "call", Action.VIEW) >= Scope.TEAM,
+        "supervisor": access.supervises(user),
     }
     return render_page(request, "callcenter/kpi.html", context)
+
+
+def _wall_form(request: HttpRequest) -> SettingsForm:
+    return SettingsForm(request.GET if "answer_s" in request.GET else SettingsForm.DEFAULTS)
+
+
+def _wall(user: AnyUser, form: SettingsForm) -> kpi_wall.Wallboard:
+    today = timezone.localdate()  # read at each render: a wall screen stays open past midnight
+    return kpi_wall.wallboard(user, kpi.params(today, today, **form.cleaned_data))
 
 
 @require_GET
 def wallboard(request: HttpRequest) -> HttpResponse:
     user = actor(request)
-    if permissions.scope_of(user, "call", Action.VIEW) < Scope.TEAM:
-        raise permissions.Denied(Action.VIEW)
-    form = SettingsForm(request.GET if "answer_s" in request.GET else SettingsForm.DEFAULTS)
+    access.require_supervisor(user)
+    form = _wall_form(request)
     if not form.is_valid():
         return render_page(request, "callcenter/wallboard.html", {"form": form}, status=422)
-    today = timezone.localdate()
-    p = kpi.params(today, today, **form.cleaned_data)
-    context = {"form": form, "board": kpi_wall.wallboard(user, p), "query": request.GET.urlencode()}
+    context = {"form": form, "board": _wall(user, form), "query": request.GET.urlencode()}
     return render_page(request, "callcenter/wallboard.html", context, "callcenter/_wallboard.html")
+
+
+@require_GET
+async def wallboard_live(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The wallboard as Server-Sent Events (callcenter/live.py), with the page's settings."""
+    form = _wall_form(request)
+    if not form.is_valid():
+        return HttpResponse(status=422)
+
+    def pacer(user: AnyUser) -> live.Pacer:
+        body = "callcenter/_wallboard_body.html"
+        return live.Pacer("wallboard", lambda: render_to_string(body, {"board": _wall(user, form)}))
+
+    return await live.respond(request, pacer)

@@ -3,7 +3,7 @@
 Two cheap queries per refresh: one aggregate over the calls of the last day (an index range on
 started_at; today's service level, ASA and abandonment, and the calls waiting now with the
 oldest's start), one count of the operators per status. The page re-reads them every few
-seconds (htmx polling): nothing to publish, and a wall screen needs no per-user stream.
+seconds when they changed (callcenter/live.py, the board's stream): nothing is published for it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class Queue:
     figures: kpi.Row
     waiting: int = 0
     longest_s: int | None = None
+    oldest: dt.datetime | None = None  # the longest waiting call's start: the page ticks it
 
 
 @dataclass
@@ -76,6 +77,7 @@ def wallboard(user: AnyUser, p: kpi.Params, now: dt.datetime | None = None) -> W
             longest_s=max(0, int((now - item["oldest"]).total_seconds()))
             if item["oldest"]
             else None,
+            oldest=item["oldest"],
         )
         if queue.figures.offered or queue.waiting:
             queues.append(queue)
@@ -83,6 +85,7 @@ def wallboard(user: AnyUser, p: kpi.Params, now: dt.datetime | None = None) -> W
         total.waiting += queue.waiting
         if queue.longest_s is not None:
             total.longest_s = max(total.longest_s or 0, queue.longest_s)
+            total.oldest = min(filter(None, (total.oldest, queue.oldest)))
     counts = dict(visible_operators(user).values_list("status").annotate(n=Count("pk")).order_by())
     agents = [(s.value, str(s.label), COLOURS[s], counts.get(s.value, 0)) for s in Operator.Status]
     return Wallboard(params=p, queues=queues, total=total, agents=agents, now=now)

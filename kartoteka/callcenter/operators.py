@@ -16,7 +16,7 @@ from kartoteka.accounts.models import User
 from kartoteka.callcenter import statuses
 from kartoteka.callcenter.models import Call, CallbackSettings, Operator, OperatorStatusChange
 from kartoteka.core import audit, permissions
-from kartoteka.core.errors import StaleVersion
+from kartoteka.core.errors import check_version
 from kartoteka.core.permissions import Action
 
 EXTENSION_RE = re.compile(r"[0-9A-Za-z*#+/_.@:-]{1,40}")
@@ -112,8 +112,7 @@ def update_operator(
     try:
         with transaction.atomic():
             row = statuses.locked(operator)
-            if expected_version is not None and row.version != expected_version:
-                raise StaleVersion(row.version)
+            check_version(row, expected_version)
             changes = {
                 name: [str(getattr(row, name)), str(value)]
                 for name, value in clean.items()
@@ -180,8 +179,7 @@ def save_callback_default(
     with transaction.atomic():
         CallbackSettings.current()
         row = CallbackSettings.objects.select_for_update().get(pk=1)
-        if expected_version is not None and row.version != expected_version:
-            raise StaleVersion(row.version)
+        check_version(row, expected_version)
         row.default_user, row.version = user, row.version + 1
         row.save()
         audit.record(

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from kartoteka.callcenter import access
 from kartoteka.callcenter.models import Call, Operator
 from kartoteka.core import permissions
 from kartoteka.core.permissions import Action, AnyUser
@@ -131,7 +132,7 @@ def rung(user_id: int) -> Q:
 
 def visible_waiting(user: AnyUser) -> QuerySet[Call]:
     """Queued calls: nobody owns them yet, so whoever may see calls beyond their own sees them."""
-    if permissions.scope_of(user, "call", Action.VIEW) < permissions.Scope.TEAM:
+    if not access.supervises(user):
         return Call.objects.none()
     return Call.objects.filter(status=Call.Status.QUEUED)
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("staffing/", staffing.page, name="staffing"),
     path("kpi/", kpi_views.kpi_page, name="kpi"),
     path("wallboard/", kpi_views.wallboard, name="wallboard"),
+    path("wallboard/live/", kpi_views.wallboard_live, name="wallboard_live"),
     path("settings/", settings_views.settings_page, name="settings"),
     path("settings/callbacks/default/", settings_views.callback_default, name="callback_default"),
     path("settings/operators/<int:pk>/", settings_views.edit_operator, name="operator_edit"),

@@ -4,14 +4,11 @@ write, the permissions engine decides."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.handlers.asgi import ASGIRequest
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -19,13 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kartoteka.callcenter import access, live, queries, services
 from kartoteka.callcenter import board as board_stream
-from kartoteka.callcenter import queries, services
 from kartoteka.callcenter.forms import CallCardForm, CallFilter, DialForm, PeriodForm, StatusForm
 from kartoteka.callcenter.models import Call, Operator
 from kartoteka.clients.queries import visible_clients
 from kartoteka.clients.validators import format_phone
-from kartoteka.core import permissions, realtime
+from kartoteka.core import permissions
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.forms import add_service_errors, parse_id
 from kartoteka.core.middleware import CSP
@@ -47,10 +44,6 @@ def _flash_errors(request: HttpRequest, form: Form) -> None:
     for errors in form.errors.values():
         for error in errors:
             messages.error(request, str(error))
-
-
-def _supervises(request: HttpRequest) -> bool:
-    return board_stream.supervises(actor(request))
 
 
 # --- the operator's console -------------------------------------------------------------------
@@ -245,8 +238,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
-    if not _supervises(request):
-        raise permissions.Denied(Action.VIEW)
+    access.require_supervisor(actor(request))
     context = {"board": queries.board(actor(request))}
     return render_page(request, "callcenter/board.html", context, "callcenter/_board.html")
 
@@ -254,18 +246,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @require_GET
 async def board_live(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The board as Server-Sent Events: re-rendered when it changes, at most once a second."""
-    user = await request.auser()
-    if not user.is_authenticated:
-        return HttpResponse(status=401)
-    if not await sync_to_async(board_stream.supervises)(user):
-        return HttpResponse(status=403)
-    seconds = realtime.stream_seconds(request)
-    body: Any
-    if isinstance(request, ASGIRequest):
-        body = board_stream.async_stream(user, seconds)
-    else:
-        body = board_stream.sync_stream(user, seconds)
-    return realtime.event_stream(body)
+    return await live.respond(request, board_stream.pacer)
 
 
 @require_GET

@@ -11,38 +11,37 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from pydantic import field_validator
 
+from kartoteka.callcenter import access
 from kartoteka.callcenter import queries as call_queries
 from kartoteka.callcenter.models import Disposition, Queue
-from kartoteka.callscripts import access, runner, services
+from kartoteka.callscripts import runner, services
 from kartoteka.callscripts.models import Script, Step
 from kartoteka.clients.schemas import (
+    ERRORS,
     IF_MATCH,
-    Message,
-    StaleOut,
+    WRITE_ERRORS,
     Strict,
     expected_version,
     field_error,
 )
-from kartoteka.core.errors import api_call
+from kartoteka.core.errors import api_call, body_loc
 from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor
 
 scripts_router = Router(tags=["call scripts"])
 runs_router = Router(tags=["call scripts"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 412: StaleOut, 428: Message}
 
 
-def _loc(key: str) -> list[str | int]:
-    if key == "__all__":
-        return ["body"]
-    parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
-    last = parts[-1]
-    if last in ("next_step", "no_step", "disposition", "option", "step", "script"):
-        parts[-1] = f"{last}_id"
-    elif last == "queues":
-        parts[-1] = "queue_ids"
-    return ["body", *parts]
+RENAMED = {
+    "next_step": "next_step_id",
+    "no_step": "no_step_id",
+    "disposition": "disposition_id",
+    "option": "option_id",
+    "step": "step_id",
+    "script": "script_id",
+    "queues": "queue_ids",
+}
+_loc = body_loc(RENAMED)
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -189,7 +188,7 @@ def _detail(script: Script, response: HttpResponse) -> dict[str, Any]:
 
 
 def _script(request: HttpRequest, script_id: int, write: bool = True) -> Script:
-    (access.require_edit if write else access.require_read)(actor(request))
+    (access.require_runs_centre if write else access.require_calls)(actor(request))
     script = Script.objects.filter(pk=script_id).first()
     if script is None:
         raise Http404
@@ -208,7 +207,7 @@ def _data(payload: ScriptIn) -> services.ScriptData:
 
 @scripts_router.get("", response={200: list[ScriptOut], **ERRORS}, summary="List call scripts")
 def list_scripts(request: HttpRequest) -> list[dict[str, Any]]:
-    access.require_read(actor(request))
+    access.require_calls(actor(request))
     return [_script_out(s) for s in Script.objects.prefetch_related("queues")[:500]]
 
 
@@ -217,7 +216,7 @@ def create_script(
     request: HttpRequest, payload: ScriptIn, response: HttpResponse
 ) -> tuple[int, dict[str, Any]]:
     me = actor(request)
-    access.require_edit(me)
+    access.require_runs_centre(me)
     script = api_call(lambda: services.create_script(me, _data(payload)), _loc)
     return 201, _detail(script, response)
 
@@ -258,7 +257,7 @@ def trash_script(request: HttpRequest, script_id: int) -> tuple[int, None]:
     "/{script_id}/restore", response={200: ScriptDetail, **ERRORS}, summary="Restore a script"
 )
 def restore_script(request: HttpRequest, script_id: int, response: HttpResponse) -> dict[str, Any]:
-    access.require_edit(actor(request))
+    access.require_runs_centre(actor(request))
     script = Script.all_objects.filter(pk=script_id, deleted_at__isnull=False).first()
     if script is None:
         raise Http404

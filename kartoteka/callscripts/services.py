@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
+from kartoteka.callcenter import access
 from kartoteka.callcenter.models import Disposition, Queue
-from kartoteka.callscripts import access, graph
+from kartoteka.callscripts import graph
 from kartoteka.callscripts.models import Option, Script, Step
 from kartoteka.core import audit
-from kartoteka.core.errors import StaleVersion
+from kartoteka.core.errors import check_version
 
 MAX_NAME = 120
 MAX_TEXT = 4000
@@ -105,8 +106,7 @@ def _locked(script: Script, expected_version: int | None) -> Script:
     row = Script.objects.select_for_update().filter(pk=script.pk).first()
     if row is None:
         raise ValidationError(_("This script is in the trash."))
-    if expected_version is not None and row.version != expected_version:
-        raise StaleVersion(row.version)
+    check_version(row, expected_version)
     return row
 
 
@@ -123,7 +123,7 @@ def _refuse_broken(row: Script) -> None:
 
 
 def create_script(actor: User, data: ScriptData) -> Script:
-    access.require_edit(actor)
+    access.require_runs_centre(actor)
     errors = _check_script(data)
     if data.is_active:
         errors.setdefault("is_active", []).append(_("Add the steps first, then put it in use."))
@@ -139,7 +139,7 @@ def create_script(actor: User, data: ScriptData) -> Script:
 def update_script(
     actor: User, script: Script, expected_version: int | None, data: ScriptData
 ) -> Script:
-    access.require_edit(actor)
+    access.require_runs_centre(actor)
     errors = _check_script(data)
     if errors:
         raise ValidationError(errors)
@@ -156,7 +156,7 @@ def update_script(
 
 def trash_script(actor: User, script: Script) -> None:
     """To the trash: out of use; runs on past calls keep it and still show their path."""
-    access.require_edit(actor)
+    access.require_runs_centre(actor)
     with transaction.atomic():
         moved = Script.objects.filter(pk=script.pk).update(
             deleted_at=timezone.now(), is_active=False
@@ -166,7 +166,7 @@ def trash_script(actor: User, script: Script) -> None:
 
 
 def restore_script(actor: User, script: Script) -> None:
-    access.require_edit(actor)
+    access.require_runs_centre(actor)
     with transaction.atomic():
         if Script.all_objects.filter(pk=script.pk, deleted_at__isnull=False).update(
             deleted_at=None
@@ -218,7 +218,7 @@ def save_step(
     actor: User, script: Script, expected_version: int | None, step: Step | None, data: StepData
 ) -> Step:
     """Add a step (step is None) or change one, with its options (the list replaces them)."""
-    access.require_edit(actor)
+    access.require_runs_centre(actor)
     with transaction.atomic():
         row = _locked(script, expected_version)
         if step is not None and step.script_id != row.pk:
@@ -259,7 +259,7 @@ def _replace_options(step: Step, options: list[OptionData]) -> None:
 
 def delete_step(actor: User, script: Script, expected_version: int | None, step: Step) -> None:
     """Soft delete, refused while another step or option leads to it (no dangling links)."""
-    access.require_edit(actor)
+    access.require_runs_centre(actor)
     with transaction.atomic():
         row = _locked(script, expected_version)
         steps = live_steps(row)

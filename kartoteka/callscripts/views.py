@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kartoteka.callcenter import access
 from kartoteka.callcenter.models import Disposition
-from kartoteka.callscripts import access, services
+from kartoteka.callscripts import services
 from kartoteka.callscripts.forms import OptionFormSet, ScriptForm, StepForm, step_data
 from kartoteka.callscripts.models import Script, Step
 from kartoteka.core.errors import StaleVersion
@@ -27,14 +28,14 @@ STALE = gettext_lazy(
 
 
 def _script(request: HttpRequest, pk: int) -> Script:
-    access.require_edit(actor(request))
+    access.require_runs_centre(actor(request))
     return get_object_or_404(Script, pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
 def script_list(request: HttpRequest) -> HttpResponse:
     user = actor(request)
-    access.require_edit(user)
+    access.require_runs_centre(user)
     form = ScriptForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,7 +216,7 @@ def trash(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def restore(request: HttpRequest, pk: int) -> HttpResponse:
-    access.require_edit(actor(request))
+    access.require_runs_centre(actor(request))
     script = get_object_or_404(Script.all_objects.filter(deleted_at__isnull=False), pk=pk)
     services.restore_script(actor(request), script)
     messages.success(request, _("“%(name)s” is restored (not in use).") % {"name": script.name})

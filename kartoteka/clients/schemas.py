@@ -272,6 +272,11 @@ class StaleOut(Schema):
     current_version: int
 
 
+# The refusals every endpoint documents; a write that names a version also 412 and 428.
+ERRORS: dict[int, Any] = {403: Message, 404: Message}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 412: StaleOut, 428: Message}
+
+
 # --- building responses -----------------------------------------------------------------------
 
 KIND_FIELDS = {

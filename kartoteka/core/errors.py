@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 T = TypeVar("T")
+INDEX = re.compile(r"^\d{1,6}$")
 
 
 class StaleVersion(Exception):
@@ -17,6 +19,12 @@ class StaleVersion(Exception):
     def __init__(self, current_version: int) -> None:
         super().__init__(f"stale version; current version is {current_version}")
         self.current_version = current_version
+
+
+def check_version(row: Any, expected: int | None) -> None:
+    """Refuse a write that names another version than the (locked) row's; None: not named."""
+    if expected is not None and row.version != expected:
+        raise StaleVersion(row.version)
 
 
 def field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -40,3 +48,17 @@ def api_call(write: Callable[[], T], loc: Callable[[str], list[str | int]]) -> T
                 for key, messages in field_errors(exc).items()
             ]
         ) from None
+
+
+def body_loc(renamed: Mapping[str, str] | None = None) -> Callable[[str], list[str | int]]:
+    """A service error's key as the API's `loc`, for `api_call`: 'criteria.1.weight' ->
+    ['body', 'criteria', 1, 'weight'], '__all__' -> ['body']; a name in `renamed` is the API's
+    (a relation's field is its `_id` there)."""
+    names = renamed or {}
+
+    def loc(key: str) -> list[str | int]:
+        if key == "__all__":
+            return ["body"]
+        return ["body", *(int(p) if INDEX.match(p) else names.get(p, p) for p in key.split("."))]
+
+    return loc

@@ -10,29 +10,27 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from kartoteka.callcenter import access
 from kartoteka.callcenter.models import Queue
 from kartoteka.clients.schemas import (
+    ERRORS,
     IF_MATCH,
-    Message,
-    StaleOut,
+    WRITE_ERRORS,
     Strict,
     expected_version,
     field_error,
 )
-from kartoteka.core.errors import api_call
+from kartoteka.core.errors import api_call, body_loc
 from kartoteka.core.views import actor
 from kartoteka.ivr import crm, engine, runtime, services
 from kartoteka.ivr.models import Menu, Node
 
 router = Router(tags=["ivr"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 412: StaleOut, 428: Message}
 RENAMED = {"parent": "parent_id", "queue": "queue_id", "fallback_queue": "fallback_queue_id"}
 ID = Field(None, ge=1, le=2**62)
 
 
-def _loc(key: str) -> list[str | int]:
-    return ["body"] if key == "__all__" else ["body", RENAMED.get(key, key)]
+_loc = body_loc(RENAMED)
 
 
 class NodeOut(Schema):
@@ -110,7 +108,7 @@ class WalkOut(Schema):
 
 
 def _menu(request: HttpRequest, pk: int) -> Menu:
-    services.require_editor(actor(request))
+    access.require_runs_centre(actor(request))
     menu = Menu.objects.filter(pk=pk).first()
     if menu is None:
         raise Http404
@@ -144,13 +142,13 @@ def _etag(response: HttpResponse, menu: Menu) -> None:
 
 @router.get("/menus", response=list[MenuOut], summary="List voice menus")
 def list_menus(request: HttpRequest) -> Any:
-    services.require_editor(actor(request))
+    access.require_runs_centre(actor(request))
     return list(Menu.objects.order_by("name")[:500])
 
 
 @router.post("/menus", response={201: MenuTreeOut, **ERRORS}, summary="Create a voice menu")
 def create_menu(request: HttpRequest, payload: MenuIn) -> tuple[int, dict[str, Any]]:
-    services.require_editor(actor(request))
+    access.require_runs_centre(actor(request))
     fields = _menu_fields(payload)
     if not fields.get("name"):
         raise field_error(["body", "name"], _("This field is required."))

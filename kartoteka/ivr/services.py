@@ -16,10 +16,9 @@ from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
-from kartoteka.callcenter import lookup
-from kartoteka.core import audit, permissions
-from kartoteka.core.errors import StaleVersion
-from kartoteka.core.permissions import Action, Denied, Scope
+from kartoteka.callcenter import access, lookup
+from kartoteka.core import audit
+from kartoteka.core.errors import check_version
 from kartoteka.ivr import engine
 from kartoteka.ivr.models import Menu, Node
 
@@ -43,19 +42,6 @@ NODE_FIELDS = (
 LEAVES = (Node.Kind.ROUTE, Node.Kind.HANGUP, Node.Kind.BACK)
 
 
-# --- who may edit ----------------------------------------------------------------------------
-
-
-def may_edit(user: Any) -> bool:
-    """Supervisors and administrators: a role that may edit the calls of a team or of all."""
-    return permissions.scope_of(user, "call", Action.EDIT) >= Scope.TEAM
-
-
-def require_editor(user: Any) -> None:
-    if not may_edit(user):
-        raise Denied(Action.CONFIGURE)
-
-
 def normalize_number(raw: str) -> str:
     """A dialled number as menus store it: E.164 when it is a phone number, else its digits
     (a short internal number such as 100)."""
@@ -68,8 +54,7 @@ def normalize_number(raw: str) -> str:
 
 def _locked(menu: Menu, expected_version: int | None) -> Menu:
     row = Menu.objects.select_for_update().get(pk=menu.pk)
-    if expected_version is not None and row.version != expected_version:
-        raise StaleVersion(row.version)
+    check_version(row, expected_version)
     return row
 
 
@@ -82,7 +67,7 @@ def save_menu(
     actor: User, menu: Menu | None, fields: dict[str, Any], expected_version: int | None = None
 ) -> Menu:
     """Create a menu (with its root menu node) or change one."""
-    require_editor(actor)
+    access.require_runs_centre(actor)
     unknown = {name: [_("This field cannot be set.")] for name in fields if name not in MENU_FIELDS}
     if unknown:
         raise ValidationError(unknown)
@@ -117,7 +102,7 @@ def save_menu(
 
 def delete_menu(actor: User, menu: Menu, expected_version: int | None = None) -> None:
     """Menus are settings, not client data: gone for good, the audit keeps what they were."""
-    require_editor(actor)
+    access.require_runs_centre(actor)
     with transaction.atomic():
         row = _locked(menu, expected_version)
         snapshot = list(Node.objects.filter(menu=row).values(*NODE_FIELDS, "id"))
@@ -220,7 +205,7 @@ def save_node(
     expected_version: int | None,
 ) -> Node:
     """Add a node (`node` None) under `fields["parent"]`, or change one; all or nothing."""
-    require_editor(actor)
+    access.require_runs_centre(actor)
     unknown = {name: [_("This field cannot be set.")] for name in fields if name not in NODE_FIELDS}
     if unknown:
         raise ValidationError(unknown)
@@ -265,7 +250,7 @@ def save_node(
 
 def move_node(actor: User, node: Node, offset: int, expected_version: int | None) -> None:
     """Up (-1) or down (+1) among its siblings: the order choices are listed and heard."""
-    require_editor(actor)
+    access.require_runs_centre(actor)
     with transaction.atomic():
         menu = _locked(node.menu, expected_version)
         siblings = list(
@@ -284,7 +269,7 @@ def move_node(actor: User, node: Node, offset: int, expected_version: int | None
 
 def delete_node(actor: User, node: Node, expected_version: int | None, with_children: bool) -> int:
     """Delete a node (and, when confirmed, the nodes below it); how many went."""
-    require_editor(actor)
+    access.require_runs_centre(actor)
     with transaction.atomic():
         menu = _locked(node.menu, expected_version)
         if node.parent_id is None:

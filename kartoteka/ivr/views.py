@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kartoteka.callcenter import access
 from kartoteka.core.errors import StaleVersion
 from kartoteka.core.forms import ID_RE, add_service_errors
 from kartoteka.core.views import actor
@@ -31,7 +32,7 @@ class Row:
 
 
 def _menu(request: HttpRequest, pk: int) -> Menu:
-    services.require_editor(actor(request))
+    access.require_runs_centre(actor(request))
     menu = Menu.objects.select_related("fallback_queue").filter(pk=pk).first()
     if menu is None:
         raise Http404
@@ -102,7 +103,7 @@ def _page(request: HttpRequest, menu: Menu, status: int = 200, **context: Any) -
 
 @require_GET
 def menu_list(request: HttpRequest) -> HttpResponse:
-    services.require_editor(actor(request))
+    access.require_runs_centre(actor(request))
     menus = Menu.objects.select_related("fallback_queue").order_by("name")
     return render(request, "ivr/menus.html", {"menus": menus, "form": MenuForm(prefix="menu")})
 
@@ -110,7 +111,7 @@ def menu_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def menu_create(request: HttpRequest) -> HttpResponse:
     user = actor(request)
-    services.require_editor(user)
+    access.require_runs_centre(user)
     form = MenuForm(request.POST, prefix="menu")
     menu = _saved(form, services.MENU_FIELDS, lambda f, _v: services.save_menu(user, None, f))
     if menu is not None:

@@ -13,30 +13,26 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kartoteka.accounts.models import User
+from kartoteka.callcenter import access
 from kartoteka.clients.schemas import (
+    ERRORS,
     IF_MATCH,
-    Message,
-    StaleOut,
+    WRITE_ERRORS,
     Strict,
     expected_version,
     field_error,
     with_cursor,
 )
-from kartoteka.core.errors import api_call
+from kartoteka.core.errors import api_call, body_loc
 from kartoteka.core.pagination import keyset_page
 from kartoteka.core.views import actor
 from kartoteka.quality import queries, services
 from kartoteka.quality.models import MAX_SCALE, MAX_WEIGHT, Evaluation, Scorecard
 
 router = Router(tags=["quality"])
-ERRORS: dict[int, Any] = {403: Message, 404: Message}
 
 
-def _loc(key: str) -> list[str | int]:
-    """`criteria.1.weight` → ["body", "criteria", 1, "weight"]."""
-    if key == "__all__":
-        return ["body"]
-    return ["body", *(int(p) if p.isdecimal() else p for p in key.split("."))]
+_loc = body_loc()  # `criteria.1.weight` → ["body", "criteria", 1, "weight"]
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -222,7 +218,7 @@ def _criteria(payload: ScorecardIn) -> list[services.CriterionIn]:
 @router.get("/scorecards", response={200: list[ScorecardOut], **ERRORS}, summary="Scorecards")
 def list_scorecards(request: HttpRequest) -> list[dict[str, Any]]:
     me = actor(request)
-    queries.require_supervisor(me)
+    access.require_supervisor(me)
     return [scorecard_out(c) for c in queries.scorecards(me).prefetch_related("criteria")]
 
 
@@ -247,7 +243,7 @@ def read_scorecard(request: HttpRequest, card_id: int, response: HttpResponse) -
 
 @router.put(
     "/scorecards/{card_id}",
-    response={200: ScorecardOut, 412: StaleOut, 428: Message, **ERRORS},
+    response={200: ScorecardOut, **WRITE_ERRORS},
     summary="Save a new version of a scorecard",
     description="Needs If-Match or `version`. Evaluations already made keep their criteria.",
 )
@@ -291,7 +287,7 @@ def delete_scorecard(request: HttpRequest, card_id: int) -> tuple[int, None]:
 @router.post("/samples", response={201: SampleOut, **ERRORS}, summary="Draw calls to evaluate")
 def create_sample(request: HttpRequest, payload: SampleIn) -> tuple[int, dict[str, Any]]:
     me = actor(request)
-    queries.require_supervisor(me)
+    access.require_supervisor(me)
     card = queries.scorecards(me).filter(pk=payload.scorecard_id).first()
     if card is None:
         raise field_error(["body", "scorecard_id"], _("There is no such scorecard."))
@@ -357,7 +353,7 @@ def read_evaluation(
 
 @router.put(
     "/evaluations/{evaluation_id}",
-    response={200: EvaluationOut, 412: StaleOut, 428: Message, **ERRORS},
+    response={200: EvaluationOut, **WRITE_ERRORS},
     summary="Save scores as a draft, or submit them",
     description="Needs If-Match or `version`. The total is computed by the server.",
 )

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from kartoteka.accounts.models import User
+from kartoteka.callcenter import access
 from kartoteka.callcenter.models import Call
 from kartoteka.core import permissions
 from kartoteka.core.permissions import Action, AnyUser, Scope
@@ -23,19 +24,9 @@ from kartoteka.quality.models import Answer, Evaluation, Scorecard
 from kartoteka.quality.scoring import failed
 
 
-def is_supervisor(user: AnyUser) -> bool:
-    """Sees the calls of a team or of everyone: builds scorecards, samples and evaluates."""
-    return permissions.scope_of(user, "call", Action.VIEW) >= Scope.TEAM
-
-
-def require_supervisor(user: AnyUser) -> None:
-    if not is_supervisor(user):
-        raise permissions.Denied(Action.EDIT)
-
-
 def scorecards(user: AnyUser) -> QuerySet[Scorecard]:
     """Scorecards are shared settings: supervisors see them all, others none."""
-    return Scorecard.objects.all() if is_supervisor(user) else Scorecard.objects.none()
+    return Scorecard.objects.all() if access.supervises(user) else Scorecard.objects.none()
 
 
 def scorecard_or_404(user: AnyUser, pk: int) -> Scorecard:
@@ -61,7 +52,7 @@ def visible_evaluations(user: AnyUser) -> QuerySet[Evaluation]:
     who = permissions.rights(user)
     if who.user_id is None:
         return rows.none()
-    if not is_supervisor(user):
+    if not access.supervises(user):
         return rows.filter(operator_id=who.user_id, state=Evaluation.State.SUBMITTED)
     ids = operator_ids(user)
     return rows if ids is None else rows.filter(Q(operator_id__in=ids) | Q(evaluator=user))
@@ -93,11 +84,7 @@ def for_call(user: AnyUser, call: Call) -> list[Evaluation]:
 
 def supervisors() -> QuerySet[User]:
     """Who can be handed a worklist: active users whose role sees a team's or all calls."""
-    sees_team = Q(
-        role__grants__kind="call", role__grants__action="view", role__grants__scope__gte=Scope.TEAM
-    )
-    rows = User.objects.filter(Q(is_superuser=True) | Q(role__is_admin=True) | sees_team)
-    return rows.filter(is_active=True).distinct().order_by("username")
+    return User.objects.filter(access.supervisor_users(), is_active=True).order_by("username")
 
 
 # --- operator scores over time ----------------------------------------------------------------

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
+from kartoteka.callcenter import access
 from kartoteka.callcenter.models import Call
 from kartoteka.core import audit, permissions
-from kartoteka.core.errors import StaleVersion
+from kartoteka.core.errors import check_version
 from kartoteka.core.permissions import Action
 from kartoteka.quality import queries, scoring
 from kartoteka.quality.models import (
@@ -87,7 +88,7 @@ def save_scorecard(
 ) -> Scorecard:
     """Create a scorecard, or save a new version of it; evaluations already made keep the
     criteria they were scored on (their answers are copies)."""
-    queries.require_supervisor(actor)
+    access.require_supervisor(actor)
     numbers = row_numbers or list(range(1, len(criteria) + 1))
     errors = _check_criteria(criteria, numbers)
     name = name.strip()
@@ -103,8 +104,7 @@ def save_scorecard(
             verb = "create"
         else:
             row = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
-            if expected_version is not None and row.version != expected_version:
-                raise StaleVersion(row.version)
+            check_version(row, expected_version)
             row.name, row.is_active = name, is_active
             row.version += 1
             row.save()
@@ -128,7 +128,7 @@ def save_scorecard(
 
 def delete_scorecard(actor: User, scorecard: Scorecard) -> None:
     """To the trash: its evaluations stay, and it is no longer offered for new ones."""
-    queries.require_supervisor(actor)
+    access.require_supervisor(actor)
     with transaction.atomic():
         Scorecard.objects.filter(pk=scorecard.pk).update(deleted_at=timezone.now(), is_active=False)
         audit.record(actor, "delete", scorecard)
@@ -151,7 +151,7 @@ def draw_sample(
 ) -> Sample:
     """Draw calls to evaluate: per operator, N calls or a share of theirs, answered and recorded,
     not evaluated on this scorecard yet. The same seed over the same calls draws the same ones."""
-    queries.require_supervisor(actor)
+    access.require_supervisor(actor)
     errors: dict[str, list[str]] = {}
     if (per_operator is None) == (percent is None):
         errors["per_operator"] = [_("Give either a number of calls per operator or a percent.")]
@@ -165,7 +165,7 @@ def draw_sample(
         errors["end"] = [_("At most %(n)d days.") % {"n": MAX_DAYS}]
     if not scorecard.is_active or scorecard.deleted_at is not None:
         errors["scorecard"] = [_("This scorecard is not in use.")]
-    if not queries.is_supervisor(evaluator):
+    if not access.supervises(evaluator):
         errors["evaluator"] = [_("The evaluator must be a supervisor.")]
     if seed is not None and not 0 <= seed < 2**62:
         errors["seed"] = [_("A seed from 0 to 2^62.")]
@@ -254,7 +254,7 @@ def _new_evaluation(
 
 def start_evaluation(actor: User, call: Call, scorecard: Scorecard) -> Evaluation:
     """Evaluate one call from its card: the existing evaluation on this scorecard, or a new one."""
-    queries.require_supervisor(actor)
+    access.require_supervisor(actor)
     if not queries.evaluable_calls(actor).filter(pk=call.pk).exists():
         raise ValidationError({"call": [_("Only answered calls with a recording are evaluated.")]})
     if not scorecard.is_active or scorecard.deleted_at is not None:
@@ -319,14 +319,13 @@ def save_evaluation(
     submit: bool = False,
 ) -> Evaluation:
     """Save the scores (a draft) or submit them; the total is computed here, never sent."""
-    queries.require_supervisor(actor)
+    access.require_supervisor(actor)
     mine = evaluation.operator_id == actor.pk
     if mine or not queries.visible_evaluations(actor).filter(pk=evaluation.pk).exists():
         raise permissions.Denied(Action.EDIT)
     with transaction.atomic():
         row = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
-        if expected_version is not None and row.version != expected_version:
-            raise StaleVersion(row.version)
+        check_version(row, expected_version)
         if row.state == Evaluation.State.SUBMITTED:
             raise ValidationError({"state": [_("This evaluation is submitted: it is final.")]})
         answers = {a.pk: a for a in row.answers.all()}

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kartoteka.callcenter import access
 from kartoteka.callcenter import queries as call_queries
 from kartoteka.callcenter.forms import PeriodForm
 from kartoteka.callcenter.views import _origin
@@ -39,7 +40,7 @@ PAGE = 50
 
 
 def _supervisor(request: HttpRequest) -> None:
-    queries.require_supervisor(actor(request))
+    access.require_supervisor(actor(request))
 
 
 # --- the worklist and the evaluations list ----------------------------------------------------
@@ -76,7 +77,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
         "evaluations": page.rows,
         "next_cursor": page.next_cursor,
         "query": query,
-        "supervisor": queries.is_supervisor(user),
+        "supervisor": access.supervises(user),
         "states": Evaluation.State.choices,
         "state": state,
     }
@@ -229,7 +230,7 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     row = queries.evaluation_or_404(user, pk)
     editable = (
         row.state == Evaluation.State.PENDING
-        and queries.is_supervisor(user)
+        and access.supervises(user)
         and row.operator_id != user.pk
     )
     errors: list[str] = []
@@ -263,7 +264,7 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluation": row,
         "call": row.call,
         "answers": _answers_for_form(row, request.POST if request.method == "POST" else None),
-        "supervisor": queries.is_supervisor(user),
+        "supervisor": access.supervises(user),
         "editable": editable,
         "errors": errors,
         "recording": recording,
@@ -363,6 +364,6 @@ def scores(request: HttpRequest) -> HttpResponse:
         "form": form,
         "result": result,
         "chart": chart,
-        "supervisor": queries.is_supervisor(user),
+        "supervisor": access.supervises(user),
     }
     return render(request, "quality/scores.html", context, status=200 if result else 422)

@@ -12,10 +12,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kartoteka.callcenter import access
 from kartoteka.callcenter.models import Call, OperatorStatusChange
 from kartoteka.callcenter.queries import visible_calls
-from kartoteka.core import permissions
-from kartoteka.core.permissions import Action, AnyUser
+from kartoteka.core.permissions import AnyUser
 from kartoteka.staffing.planning import (
     Inputs,
     Plan,
@@ -79,16 +79,9 @@ def handle_time(calls: QuerySet[Call]) -> float | None:
     return max(1.0, sum(talks) / len(talks) + acw)
 
 
-def require_planner(user: AnyUser) -> None:
-    """Supervisors and heads plan (whoever sees the calls of a team or everyone's, as the
-    board); a plain operator sees only his own calls and does not."""
-    if permissions.scope_of(user, "call", Action.VIEW) < permissions.Scope.TEAM:
-        raise permissions.Denied(Action.VIEW)
-
-
 def plan(user: AnyUser, inputs: Inputs, now: dt.datetime | None = None) -> Plan:
     """The staffing plan of `inputs`; a ValidationError names the input at fault."""
-    require_planner(user)
+    access.require_supervisor(user)
     check(inputs)
     if inputs.source == "history":
         found = volumes(user, inputs, now)

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kartoteka.callcenter import access
 from kartoteka.core.forms import add_service_errors
 from kartoteka.core.views import actor
 from kartoteka.staffing import history
@@ -22,19 +23,29 @@ def chart(plan: Plan) -> dict[str, Any]:
     rows = plan.rows
     return {
         "axes": {"y": _("Agents"), "y1": _("Calls")},
+        "aspect": 3,
         "labels": [r["interval"] for r in rows],
         "series": [
-            {"label": _("Agents needed"), "values": [r["agents"] for r in rows], "kind": "line"},
+            {
+                "label": _("Agents needed"),
+                "values": [r["agents"] for r in rows],
+                "kind": "line",
+                "stepped": True,
+                "colour": "#dc3545",
+            },
             {
                 "label": _("Scheduled agents"),
                 "values": [r["scheduled_agents"] for r in rows],
                 "kind": "line",
+                "stepped": True,
+                "colour": "#0d6efd",
             },
             {
                 "label": _("Calls"),
                 "values": [r["calls"] for r in rows],
                 "kind": "bar",
                 "axis": "y1",
+                "colour": "rgba(108, 117, 125, 0.35)",
             },
         ],
     }
@@ -43,7 +54,7 @@ def chart(plan: Plan) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def page(request: HttpRequest) -> HttpResponse:
     user = actor(request)
-    history.require_planner(user)
+    access.require_supervisor(user)
     form = StaffingForm(request.POST if request.method == "POST" else None)
     plan = None
     if form.is_bound and form.is_valid():

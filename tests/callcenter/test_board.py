@@ -10,7 +10,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.test import AsyncClient
 from django.utils import timezone
 
-from kartoteka.callcenter import board, services
+from kartoteka.callcenter import board, live, services
 from kartoteka.callcenter.models import Call
 from tests.callcenter.conftest import event, make_operator
 
@@ -39,36 +39,36 @@ def test_only_supervisors_open_the_stream(client, olga):
 def test_a_render_when_it_changed_and_not_more_than_once_a_second(
     helen, olga, ivan, django_capture_on_commit_callbacks
 ):
-    pacer = board.Pacer()
-    first, wait = pacer.next(helen, 100.0)
-    assert first is not None and b"event: board" in first and wait == board.RENDER_SECONDS
-    assert pacer.next(helen, 101.0) == (None, board.CHECK_SECONDS)  # nothing changed
+    pacer = board.pacer(helen)
+    first, wait = pacer.next(100.0)
+    assert first is not None and b"event: board" in first and wait == live.RENDER_SECONDS
+    assert pacer.next(101.0) == (None, live.CHECK_SECONDS)  # nothing changed
     with django_capture_on_commit_callbacks(execute=True):
         services.handle_event(event("ringing", extension="101"))
-    second, _wait = pacer.next(helen, 101.5)
+    second, _wait = pacer.next(101.5)
     assert second is not None and b"status-ringing" in second
     with django_capture_on_commit_callbacks(execute=True):
         services.handle_event(
             event("queued", "q1", caller="+7 903 000 11 22", queue="sales", at=timezone.now())
         )
-    third, _wait = pacer.next(helen, 102.5)
+    third, _wait = pacer.next(102.5)
     assert third is not None and b"sales" in third and b"data-since" in third
     # Unchanged, it still renders now and then (limits passed, operators added).
-    assert pacer.next(helen, 102.5 + board.REFRESH_SECONDS)[0] is not None
+    assert pacer.next(102.5 + live.REFRESH_SECONDS)[0] is not None
 
 
 def test_the_version_moves_with_statuses_and_waiting_calls(
     olga, django_capture_on_commit_callbacks
 ):
-    before = board.version()
+    before = live.version()
     services.set_status(olga.user, olga, "offline")
-    after_status = board.version()
+    after_status = live.version()
     assert after_status != before
     with django_capture_on_commit_callbacks(execute=True):
         services.handle_event(event("queued", "q1", queue="sales"))
-    assert board.version() != after_status
+    assert live.version() != after_status
     Call.objects.filter(call_id="q1").update(status="abandoned")
-    assert board.version()[1] == 0
+    assert live.version()[1] == 0
 
 
 def test_the_async_stream_pushes_a_change(helen, olga, django_capture_on_commit_callbacks):
@@ -88,6 +88,42 @@ def test_the_async_stream_pushes_a_change(helen, olga, django_capture_on_commit_
 def test_the_board_page_goes_live(client, helen, olga):
     client.force_login(helen)
     page = client.get("/calls/board/").content.decode()
-    assert f'data-live="{LIVE}"' in page and "callcenter/board.js" in page
+    assert f'data-live="{LIVE}"' in page and "callcenter/live.js" in page
     assert 'class="board-timer" data-since="' in page
     assert 'hx-trigger="every' not in page  # no polling while the stream works
+
+
+WALL = "/calls/wallboard/live/"
+
+
+def test_the_wallboard_streams_with_its_settings(client, helen, olga):
+    Call.objects.create(
+        provider="t", call_id="w1", queue="sales", status="queued", started_at=timezone.now()
+    )
+    client.force_login(helen)
+    page = client.get(
+        "/calls/wallboard/", {"answer_s": 30, "variant": "answered", "short_abandon_s": 5}
+    ).content.decode()
+    assert f'data-live="{WALL}?answer_s=30' in page and "callcenter/live.js" in page
+    assert 'hx-trigger="every' not in page and 'board-timer" data-since="' in page
+    response = client.get(
+        WALL, {"answer_s": 30, "variant": "answered", "short_abandon_s": 5, "seconds": 0.3}
+    )
+    body = b"".join(response.streaming_content).decode()
+    assert body.count("event: wallboard") == 1
+    assert "answered within 30 s" in body and 'data-queue=\\"sales\\"' in body
+
+
+def test_only_supervisors_open_the_wallboard_stream(client, olga, helen):
+    client.force_login(olga.user)
+    assert client.get(WALL).status_code == 403
+    client.force_login(helen)
+    assert client.get(WALL, {"answer_s": "0"}).status_code == 422
+    client.logout()
+    assert client.get(WALL).status_code == 302
+
+
+def test_the_version_moves_with_a_new_call(olga):
+    before = live.version()
+    Call.objects.create(provider="t", call_id="n1", status="ended", started_at=timezone.now())
+    assert live.version() != before

@@ -1,5 +1,6 @@
 """KPIs in a real browser: the report page changes its grouping and draws its charts; the
-wallboard shows a waiting call and picks up a new one by itself — under the CSP."""
+wallboard shows a waiting call, is pushed a new one over its stream (no reload, no polling),
+and ticks the longest wait in the page — under the CSP."""
 
 from __future__ import annotations
 
@@ -81,7 +82,14 @@ def test_wallboard_shows_a_waiting_call_live(page, boss):  # type: ignore[no-unt
     page.goto("/calls/wallboard/")
     queue = page.locator("[data-queue='support']")
     expect(queue.locator("[data-figure='waiting']")).to_have_text("1")
-    expect(queue.locator("[data-figure='longest']")).to_contain_text("1:1")
+    longest = queue.locator("[data-figure='longest']")
+    expect(longest).to_contain_text("1:1")
+    expect(page.locator("#wallboard-state")).to_have_text("live", timeout=5000)
+    first = longest.inner_text()
+    expect(longest).not_to_have_text(first, timeout=3000)  # ticking in the page
     _wait("w2", 5)
-    expect(queue.locator("[data-figure='waiting']")).to_have_text("2", timeout=9000)
+    # Pushed within a couple of seconds; polling (the fallback) would take 5 s at best.
+    expect(queue.locator("[data-figure='waiting']")).to_have_text("2", timeout=4000)
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload
+    assert page.evaluate("document.querySelector('[hx-trigger]')") is None
     assert page.errors.exceptions == page.errors.csp == page.errors.console == [], page.errors.all()

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from kartoteka.callcenter import access
 from kartoteka.core import permissions
 from kartoteka.core.permissions import Action
 
@@ -34,3 +35,10 @@ def dial_button(context: dict[str, Any], number: str) -> dict[str, Any]:
         "next": request.get_full_path() if request is not None else "",
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def centre_access(context: dict[str, Any]) -> dict[str, bool]:
+    """What the contact centre's nav may link to: callcenter.access.nav of the request's user."""
+    request = context.get("request")
+    return access.nav(getattr(request, "user", None))

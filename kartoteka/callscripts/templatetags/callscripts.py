@@ -1,4 +1,4 @@
-"""The script on the call card (one include of the card) and the editor's link in the nav."""
+"""The script on the call card (one include of the card)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from kartoteka.callscripts import access, runner
+from kartoteka.callscripts import runner
 from kartoteka.callscripts.run_views import context as run_context
 
 register = template.Library()
@@ -16,8 +16,3 @@ register = template.Library()
 def call_script(context: dict[str, Any], call: Any) -> dict[str, Any]:
     request = context["request"]
     return {**run_context(runner.state(request.user, call), call), "request": request}
-
-
-@register.filter
-def edits_scripts(user: Any) -> bool:
-    return access.may_edit(user)

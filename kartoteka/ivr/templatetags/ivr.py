@@ -2,14 +2,7 @@ from typing import Any
 
 from django import template
 
-from kartoteka.ivr.services import may_edit
-
 register = template.Library()
-
-
-@register.filter
-def edits_ivr(user: Any) -> bool:
-    return may_edit(user)
 
 
 @register.filter

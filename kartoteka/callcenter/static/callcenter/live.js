@@ -1,8 +1,10 @@
-// The supervisor's board, live: /calls/board/live/ (callcenter/board.py) sends the rendered
-// board when it changed, at most about once a second; the time-in-status and longest-wait
-// counters tick here every second. EventSource reconnects by itself when a stream ends or
-// drops; if the stream is refused or the server is away, the board is fetched every few
-// seconds instead and the stream tried again.
+// Supervisors' live pages (the board, the wallboard): an element with data-live (its SSE
+// stream, callcenter/live.py), data-refresh (the page, for the fallback) and data-event (the
+// event's name) gets its rendered HTML when it changed, at most about once a second; the
+// .board-timer[data-since] counters tick here every second. EventSource reconnects by itself
+// when a stream ends or drops; if the stream is refused or the server is away, the page is
+// fetched every few seconds instead and the stream tried again. data-state names the badge
+// that says which.
 (function () {
   "use strict";
   var POLL_MS = 5000;
@@ -35,16 +37,15 @@
     syncClock(board);
     tick(board);
   }
-  function state(live) {
-    var badge = document.getElementById("board-state");
+  function state(board, live) {
+    var badge = board.dataset.state && document.getElementById(board.dataset.state);
     if (!badge) return;
     badge.textContent = live ? badge.dataset.live : badge.dataset.offline;
     badge.className = "badge small " + (live ? "text-bg-success" : "text-bg-warning");
   }
 
-  function start() {
-    var board = document.getElementById("board");
-    if (!board) return;
+  function start(board) {
+    var event = board.dataset.event;
     var poller = null;
     var source = null;
     syncClock(board);
@@ -56,7 +57,7 @@
         .then(function (html) {
           if (!html) return;
           var page = new DOMParser().parseFromString(html, "text/html");
-          var fresh = page.getElementById("board");
+          var fresh = page.getElementById(board.id);
           if (fresh) show(board, fresh.innerHTML);
         })
         .catch(function () { /* still away: the next poll tries again */ });
@@ -70,14 +71,14 @@
     }
     function connect() {
       source = new EventSource(board.dataset.live);
-      source.addEventListener("board", function (message) {
+      source.addEventListener(event, function (message) {
         show(board, JSON.parse(message.data).html);
-        state(true);
+        state(board, true);
         polling(false);
       });
-      source.addEventListener("open", function () { state(true); });
+      source.addEventListener("open", function () { state(board, true); });
       source.addEventListener("error", function () {
-        state(false);
+        state(board, false);
         if (source.readyState === EventSource.CLOSED) {
           polling(true);
           window.setTimeout(connect, RETRY_MS);
@@ -91,9 +92,12 @@
     connect();
     window.addEventListener("pagehide", function () { if (source) source.close(); });
   }
+  function startAll() {
+    document.querySelectorAll("[data-live][data-event]").forEach(start);
+  }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
+    document.addEventListener("DOMContentLoaded", startAll);
   } else {
-    start();
+    startAll();
   }
 })();
