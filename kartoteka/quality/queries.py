@@ -23,9 +23,15 @@ from kartoteka.quality.models import Answer, Evaluation, Scorecard
 from kartoteka.quality.scoring import failed
 
 
-def is_supervisor(user: AnyUser) -> bool:
-    """Sees the calls of a team or of everyone: builds scorecards, samples and evaluates."""
+def reads_team(user: AnyUser) -> bool:
+    """Sees the calls of a team or of everyone: reads their evaluations and the scorecards."""
     return permissions.scope_of(user, "call", Action.VIEW) >= Scope.TEAM
+
+
+def is_supervisor(user: AnyUser) -> bool:
+    """Edits the calls of a team or of everyone: builds scorecards, samples and evaluates.
+    Seeing them is not enough: a read-only role (analyst) must not score operators."""
+    return reads_team(user) and permissions.scope_of(user, "call", Action.EDIT) >= Scope.TEAM
 
 
 def require_supervisor(user: AnyUser) -> None:
@@ -35,7 +41,7 @@ def require_supervisor(user: AnyUser) -> None:
 
 def scorecards(user: AnyUser) -> QuerySet[Scorecard]:
     """Scorecards are shared settings: supervisors see them all, others none."""
-    return Scorecard.objects.all() if is_supervisor(user) else Scorecard.objects.none()
+    return Scorecard.objects.all() if reads_team(user) else Scorecard.objects.none()
 
 
 def scorecard_or_404(user: AnyUser, pk: int) -> Scorecard:
@@ -61,7 +67,7 @@ def visible_evaluations(user: AnyUser) -> QuerySet[Evaluation]:
     who = permissions.rights(user)
     if who.user_id is None:
         return rows.none()
-    if not is_supervisor(user):
+    if not reads_team(user):
         return rows.filter(operator_id=who.user_id, state=Evaluation.State.SUBMITTED)
     ids = operator_ids(user)
     return rows if ids is None else rows.filter(Q(operator_id__in=ids) | Q(evaluator=user))
