@@ -212,8 +212,10 @@ def dial(request: HttpRequest) -> HttpResponse:
             )
     _flash_errors(request, form)
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        back = ""
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, {request.get_host()}, request.is_secure()
+    ):
+        back = ""  # a bare word would be taken for a URL name by redirect(): NoReverseMatch
     return redirect(back or "callcenter:console")
 
 
