@@ -3,7 +3,9 @@ self-service answers read from real records (open deals, a deal's stage, the lat
 
 The caller is not a user: these reads are not scoped by a role. What they may learn is bounded
 instead: a deal number is accepted only if it belongs to the client the caller's number found
-(when it found one), and answers speak only of the client identified this way.
+(when it found one), and answers speak only of the client the caller's own number found. Ids
+are sequential and phone numbers are no secret: a client that typed digits identified (from
+an unknown number) fills the call card for the operator, but hears nothing of their account.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.utils.translation import ngettext
 
 from kartoteka.callcenter import lookup
 from kartoteka.clients.models import Client
-from kartoteka.ivr.engine import Checked, Crm, Spoken
+from kartoteka.ivr.engine import CALLER_FACT, Checked, Crm, Spoken
 from kartoteka.ivr.models import Node
 from kartoteka.sales.models import Deal, Document, Stage
 
@@ -52,7 +54,7 @@ def check(kind: str, digits: str, client_id: int | None) -> Checked:
 
 
 def answer(kind: str, client_id: int | None, values: Mapping[str, str]) -> Spoken:
-    if client_id is None:
+    if client_id is None or values.get(CALLER_FACT) != str(client_id):
         return Spoken(_("We could not find your account."))
     if kind == Node.Answer.OPEN_DEALS:
         return _open_deals(client_id)
