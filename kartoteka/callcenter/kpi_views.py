@@ -183,14 +183,16 @@ def _csv(result: kpi.Report) -> HttpResponseBase:
 def kpi_page(request: HttpRequest) -> HttpResponseBase:
     user = actor(request)
     require_kpis(user)
+    if request.GET.get("format") == "csv":
+        require_export(user)
     data = request.GET if "start" in request.GET else KpiForm.default()
     form = KpiForm(data, user=user)
     p = form.params()
     if p is None:
         return render_page(request, "callcenter/kpi.html", {"form": form}, status=422)
-    result = kpi.report(user, p)
     if request.GET.get("format") == "csv":
-        return _csv(result)
+        return _csv(kpi.report(user, p))
+    result = kpi.report(user, p)
     series = result.rows if p.group == "interval" else kpi.series(user, p)
     query = request.GET.copy()
     query.pop("format", None)
@@ -203,8 +205,21 @@ def kpi_page(request: HttpRequest) -> HttpResponseBase:
             p.group
         ],
         "supervisor": permissions.scope_of(user, "call", Action.VIEW) >= Scope.TEAM,
+        "can_export": may_export(user),
     }
     return render_page(request, "callcenter/kpi.html", context)
+
+
+def may_export(user: permissions.AnyUser) -> bool:
+    """The CSV holds the calls the user sees: the role's export right must reach as far (the
+    matrix's "export" of calls; a sales manager and an analyst have none)."""
+    view = permissions.scope_of(user, "call", Action.VIEW)
+    return view is not Scope.NONE and permissions.scope_of(user, "call", Action.EXPORT) >= view
+
+
+def require_export(user: permissions.AnyUser) -> None:
+    if not may_export(user):
+        raise permissions.Denied(Action.EXPORT)
 
 
 @require_GET
