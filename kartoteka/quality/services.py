@@ -173,7 +173,10 @@ def draw_sample(
         raise ValidationError(errors)
     seed = secrets.randbelow(2**31) if seed is None else seed
     zone = timezone.get_current_timezone()
+    # Both must see a call: a worklist never hands another team's head calls (recordings, the
+    # caller, the client) that the role matrix keeps from them.
     calls = queries.evaluable_calls(actor).filter(
+        pk__in=queries.evaluable_calls(evaluator).values("pk"),
         started_at__gte=dt.datetime.combine(start, dt.time.min, zone),
         started_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, zone),
     )
