@@ -6,8 +6,10 @@ row of the permissions engine. Four levels, each a predicate and a `require_*` t
 - `sees_calls`: sees calls at all (own, team's, all): the KPIs (their own figures), reading
   scripts on a call.
 - `supervises`: sees the calls of a team or of everyone: the board, the wallboard, waiting
-  calls, staffing, others' KPIs, quality evaluation and scorecards.
-- `runs_centre`: edits the calls of a team or of everyone: call scripts and voice menus.
+  calls, staffing, others' KPIs, reading the team's quality evaluations and scorecards.
+- `runs_centre`: edits the calls of a team or of everyone: call scripts, voice menus, and
+  quality scorecards, samples and evaluations (seeing calls is not enough: an analyst must not
+  score operators).
 - `configures_routing`: administrators, or edits every operator's calls: the ACD (skills and
   queue routing change everyone's calls, so a team's head is not enough).
 """
@@ -44,6 +46,18 @@ def configures_routing(user: AnyUser) -> bool:
     return permissions.can(user, Action.CONFIGURE) or _edit(user) is Scope.ALL
 
 
+def exports_calls(user: AnyUser) -> bool:
+    """Downloads what it sees of calls (a KPI CSV): the role's export right must reach as far
+    as its view (a sales manager and an analyst have none)."""
+    view = _view(user)
+    return view is not Scope.NONE and permissions.scope_of(user, "call", Action.EXPORT) >= view
+
+
+def require_export(user: AnyUser) -> None:
+    if not exports_calls(user):
+        raise Denied(Action.EXPORT)
+
+
 def require_calls(user: AnyUser) -> None:
     if not sees_calls(user):
         raise Denied(Action.VIEW)
@@ -74,9 +88,9 @@ def _granted(action: Action, least: Scope) -> Q:
     return Q(is_superuser=True) | Q(role__is_admin=True) | Q(Exists(grants))
 
 
-def supervisor_users() -> Q:
-    """`supervises`, in SQL: who can be handed a quality worklist."""
-    return _granted(Action.VIEW, Scope.TEAM)
+def centre_runners() -> Q:
+    """`runs_centre`, in SQL: who can be handed a quality worklist."""
+    return _granted(Action.EDIT, Scope.TEAM)
 
 
 def routing_users() -> Q:

@@ -182,14 +182,16 @@ def _csv(result: kpi.Report) -> HttpResponseBase:
 def kpi_page(request: HttpRequest) -> HttpResponseBase:
     user = actor(request)
     access.require_calls(user)
+    if request.GET.get("format") == "csv":
+        access.require_export(user)
     data = request.GET if "start" in request.GET else KpiForm.default()
     form = KpiForm(data, user=user)
     p = form.params()
     if p is None:
         return render_page(request, "callcenter/kpi.html", {"form": form}, status=422)
-    result = kpi.report(user, p)
     if request.GET.get("format") == "csv":
-        return _csv(result)
+        return _csv(kpi.report(user, p))
+    result = kpi.report(user, p)
     series = result.rows if p.group == "interval" else kpi.series(user, p)
     query = request.GET.copy()
     query.pop("format", None)
@@ -202,6 +204,7 @@ def kpi_page(request: HttpRequest) -> HttpResponseBase:
             p.group
         ],
         "supervisor": access.supervises(user),
+        "can_export": access.exports_calls(user),
     }
     return render_page(request, "callcenter/kpi.html", context)
 

@@ -4,6 +4,7 @@ write, the permissions engine decides."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -162,13 +163,24 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+# A host name or an IP address, nothing else: the origin goes into the CSP header, where ";"
+# would start a directive of the sender's choosing and a space would add a source.
+HOST_RE = re.compile(r"[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45}")
+
+
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """scheme://host[:port] of a playable recording URL; "" when it is not one (a bad port or
+    a host with other characters is not a 500 either)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
         return ""
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not HOST_RE.fullmatch(host):
+        return ""
+    host = host if ":" not in host else f"[{host}]"
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}"
 
 
 @require_POST
@@ -205,8 +217,10 @@ def dial(request: HttpRequest) -> HttpResponse:
             )
     _flash_errors(request, form)
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        back = ""
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, {request.get_host()}, request.is_secure()
+    ):
+        back = ""  # a bare word would be taken for a URL name by redirect(): NoReverseMatch
     return redirect(back or "callcenter:console")
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from kartoteka.callcenter.models import Disposition, Queue
 from kartoteka.callscripts.models import Script, Step
 from kartoteka.callscripts.services import MAX_LABEL, MAX_NAME, MAX_TEXT, OptionData, StepData
-from kartoteka.core.forms import StyledForm
+from kartoteka.core.forms import IdsChoiceField, StyledForm
 
 VERSION = {"widget": forms.HiddenInput, "min_value": 1, "max_value": 2**31}
 
@@ -20,7 +20,7 @@ class ScriptForm(StyledForm):
     direction = forms.ChoiceField(
         label=_("Calls"), choices=Script.Direction.choices, required=False
     )
-    queues = forms.ModelMultipleChoiceField(
+    queues = IdsChoiceField(
         label=_("Queues"),
         queryset=Queue.objects.all(),
         required=False,

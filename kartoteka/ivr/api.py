@@ -314,12 +314,13 @@ def walk(request: HttpRequest, menu_id: int, payload: WalkIn) -> dict[str, Any]:
         if item is not None and (len(item) > 32 or any(c not in engine.KEYS for c in item)):
             raise field_error(["body", "inputs", index], _("Digits 0-9, * and # only, at most 32."))
     tree = runtime.load_tree(menu)
-    step = engine.start(tree, crm.CRM, crm.caller_client(payload.caller))
+    reads, caller_client = crm.scoped(actor(request))
+    step = engine.start(tree, reads, caller_client(payload.caller))
     steps = [runtime.action_json(step)]
     for item in payload.inputs:
         if step.state.done:
             break
-        step = engine.feed(tree, crm.CRM, step.state, item or None)
+        step = engine.feed(tree, reads, step.state, item or None)
         steps.append(runtime.action_json(step))
     return {
         "steps": steps,

@@ -3,13 +3,16 @@ self-service answers read from real records (open deals, a deal's stage, the lat
 
 The caller is not a user: these reads are not scoped by a role. What they may learn is bounded
 instead: a deal number is accepted only if it belongs to the client the caller's number found
-(when it found one), and answers speak only of the client identified this way.
+(when it found one), and answers speak only of the client the caller's own number found. Ids
+are sequential and phone numbers are no secret: a client that typed digits identified (from
+an unknown number) fills the call card for the operator, but hears nothing of their account.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
@@ -17,9 +20,11 @@ from django.utils.translation import ngettext
 
 from kartoteka.callcenter import lookup
 from kartoteka.clients.models import Client
-from kartoteka.ivr.engine import Checked, Crm, Spoken
+from kartoteka.clients.queries import visible_clients
+from kartoteka.ivr.engine import CALLER_FACT, Checked, Crm, Spoken
 from kartoteka.ivr.models import Node
 from kartoteka.sales.models import Deal, Document, Stage
+from kartoteka.sales.queries import visible_deals
 
 DEAL_FACT = "_deal"  # hidden value: the deal a digit input found (not shown on the card)
 MAX_ID_DIGITS = 18
@@ -52,7 +57,7 @@ def check(kind: str, digits: str, client_id: int | None) -> Checked:
 
 
 def answer(kind: str, client_id: int | None, values: Mapping[str, str]) -> Spoken:
-    if client_id is None:
+    if client_id is None or values.get(CALLER_FACT) != str(client_id):
         return Spoken(_("We could not find your account."))
     if kind == Node.Answer.OPEN_DEALS:
         return _open_deals(client_id)
@@ -120,3 +125,34 @@ def _last_invoice(client_id: int) -> Spoken:
 
 
 CRM = Crm(check=check, answer=answer)
+
+
+def scoped(user: Any) -> tuple[Crm, Callable[[str], int | None]]:
+    """The CRM as an editor's "Try it" (page and API) reads it: a real caller is not a user, but
+    the editor is, so a client or deal they may not see is found and answered as no one's (a
+    head of one team would otherwise hear another team's clients' deals and invoices)."""
+    clients = visible_clients(user)
+    deals = visible_deals(user)
+
+    def seen(client_id: int | None) -> bool:
+        return client_id is not None and clients.filter(pk=client_id).exists()
+
+    def scoped_check(kind: str, digits: str, client_id: int | None) -> Checked:
+        verdict = check(kind, digits, client_id)
+        if verdict.client_id is not None and not seen(verdict.client_id):
+            return Checked(False)
+        if (
+            DEAL_FACT in verdict.facts
+            and not deals.filter(pk=int(verdict.facts[DEAL_FACT])).exists()
+        ):
+            return Checked(False)
+        return verdict
+
+    def scoped_answer(kind: str, client_id: int | None, values: Mapping[str, str]) -> Spoken:
+        return answer(kind, client_id if seen(client_id) else None, values)
+
+    def scoped_caller(number: str) -> int | None:
+        found = caller_client(number)
+        return found if seen(found) else None
+
+    return Crm(check=scoped_check, answer=scoped_answer), scoped_caller

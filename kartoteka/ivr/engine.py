@@ -25,6 +25,9 @@ KEYS = frozenset("0123456789*#")
 NUMERALS = frozenset("0123456789")
 BACK_KEY = "*"
 REPEAT_KEY = "#"
+# Hidden fact: the client the caller's own number found. Self-service answers speak only of that
+# client; one found by typed digits (a client or deal id, a phone number) is for the card alone.
+CALLER_FACT = "_caller"
 
 MENU, INPUT, ANSWER, ROUTE, HANGUP, BACK = "menu", "input", "answer", "route", "hangup", "back"
 WAITING = (MENU, INPUT)
@@ -232,7 +235,9 @@ class Step:
 def start(tree: Tree, crm: Crm, client_id: int | None = None) -> Step:
     """The first step of a call; `client_id` is the client found by the caller's number."""
     out: list[Action] = []
-    state = _enter(tree, crm, State(node=tree.root, client_id=client_id), tree.root, out)
+    values = {CALLER_FACT: str(client_id)} if client_id is not None else {}
+    first = State(node=tree.root, client_id=client_id, values=values)
+    state = _enter(tree, crm, first, tree.root, out)
     return Step(state, tuple(out))
 
 

@@ -74,7 +74,7 @@ def _signed(request: HttpRequest, schema: type[BaseModel]) -> tuple[int, Any]:
         return exc.status, {"detail": exc.detail}
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # too deep: not JSON we read
         return 400, {"detail": "The body is not valid JSON."}
     if not isinstance(data, dict):
         return 422, {

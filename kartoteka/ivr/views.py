@@ -289,18 +289,19 @@ def try_it(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         tree = runtime.load_tree(menu)
+        reads, caller_client = crm.scoped(actor(request))
         press = request.POST.get("press", "")
         try:
             if press == "start" or "state" not in saved:
                 caller = form.cleaned_data["caller"]
                 request.session["ivr_try_caller"] = caller
-                step = engine.start(tree, crm.CRM, crm.caller_client(caller))
+                step = engine.start(tree, reads, caller_client(caller))
                 lines = [_("Call from %(caller)s") % {"caller": caller or "—"}]
             else:
                 typed = form.cleaned_data["key"] or form.cleaned_data["digits"]
                 digits = None if press == "timeout" else typed or None
                 lines.append(f"» {digits}" if digits else _("» (no key: timeout)"))
-                step = engine.feed(tree, crm.CRM, engine.State.from_json(saved["state"]), digits)
+                step = engine.feed(tree, reads, engine.State.from_json(saved["state"]), digits)
         except engine.Ended:
             error = _("The call has ended: start again.")
         else:

@@ -218,7 +218,7 @@ def _criteria(payload: ScorecardIn) -> list[services.CriterionIn]:
 @router.get("/scorecards", response={200: list[ScorecardOut], **ERRORS}, summary="Scorecards")
 def list_scorecards(request: HttpRequest) -> list[dict[str, Any]]:
     me = actor(request)
-    access.require_supervisor(me)
+    access.require_runs_centre(me)
     return [scorecard_out(c) for c in queries.scorecards(me).prefetch_related("criteria")]
 
 
@@ -287,7 +287,7 @@ def delete_scorecard(request: HttpRequest, card_id: int) -> tuple[int, None]:
 @router.post("/samples", response={201: SampleOut, **ERRORS}, summary="Draw calls to evaluate")
 def create_sample(request: HttpRequest, payload: SampleIn) -> tuple[int, dict[str, Any]]:
     me = actor(request)
-    access.require_supervisor(me)
+    access.require_runs_centre(me)
     card = queries.scorecards(me).filter(pk=payload.scorecard_id).first()
     if card is None:
         raise field_error(["body", "scorecard_id"], _("There is no such scorecard."))

@@ -83,8 +83,8 @@ def for_call(user: AnyUser, call: Call) -> list[Evaluation]:
 
 
 def supervisors() -> QuerySet[User]:
-    """Who can be handed a worklist: active users whose role sees a team's or all calls."""
-    return User.objects.filter(access.supervisor_users(), is_active=True).order_by("username")
+    """Who can be handed a worklist: active users who may evaluate (`access.runs_centre`)."""
+    return User.objects.filter(access.centre_runners(), is_active=True).order_by("username")
 
 
 # --- operator scores over time ----------------------------------------------------------------

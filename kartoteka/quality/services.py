@@ -88,7 +88,7 @@ def save_scorecard(
 ) -> Scorecard:
     """Create a scorecard, or save a new version of it; evaluations already made keep the
     criteria they were scored on (their answers are copies)."""
-    access.require_supervisor(actor)
+    access.require_runs_centre(actor)
     numbers = row_numbers or list(range(1, len(criteria) + 1))
     errors = _check_criteria(criteria, numbers)
     name = name.strip()
@@ -128,7 +128,7 @@ def save_scorecard(
 
 def delete_scorecard(actor: User, scorecard: Scorecard) -> None:
     """To the trash: its evaluations stay, and it is no longer offered for new ones."""
-    access.require_supervisor(actor)
+    access.require_runs_centre(actor)
     with transaction.atomic():
         Scorecard.objects.filter(pk=scorecard.pk).update(deleted_at=timezone.now(), is_active=False)
         audit.record(actor, "delete", scorecard)
@@ -151,7 +151,7 @@ def draw_sample(
 ) -> Sample:
     """Draw calls to evaluate: per operator, N calls or a share of theirs, answered and recorded,
     not evaluated on this scorecard yet. The same seed over the same calls draws the same ones."""
-    access.require_supervisor(actor)
+    access.require_runs_centre(actor)
     errors: dict[str, list[str]] = {}
     if (per_operator is None) == (percent is None):
         errors["per_operator"] = [_("Give either a number of calls per operator or a percent.")]
@@ -165,7 +165,7 @@ def draw_sample(
         errors["end"] = [_("At most %(n)d days.") % {"n": MAX_DAYS}]
     if not scorecard.is_active or scorecard.deleted_at is not None:
         errors["scorecard"] = [_("This scorecard is not in use.")]
-    if not access.supervises(evaluator):
+    if not access.runs_centre(evaluator):
         errors["evaluator"] = [_("The evaluator must be a supervisor.")]
     if seed is not None and not 0 <= seed < 2**62:
         errors["seed"] = [_("A seed from 0 to 2^62.")]
@@ -173,7 +173,10 @@ def draw_sample(
         raise ValidationError(errors)
     seed = secrets.randbelow(2**31) if seed is None else seed
     zone = timezone.get_current_timezone()
+    # Both must see a call: a worklist never hands another team's head calls (recordings, the
+    # caller, the client) that the role matrix keeps from them.
     calls = queries.evaluable_calls(actor).filter(
+        pk__in=queries.evaluable_calls(evaluator).values("pk"),
         started_at__gte=dt.datetime.combine(start, dt.time.min, zone),
         started_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, zone),
     )
@@ -254,7 +257,7 @@ def _new_evaluation(
 
 def start_evaluation(actor: User, call: Call, scorecard: Scorecard) -> Evaluation:
     """Evaluate one call from its card: the existing evaluation on this scorecard, or a new one."""
-    access.require_supervisor(actor)
+    access.require_runs_centre(actor)
     if not queries.evaluable_calls(actor).filter(pk=call.pk).exists():
         raise ValidationError({"call": [_("Only answered calls with a recording are evaluated.")]})
     if not scorecard.is_active or scorecard.deleted_at is not None:
@@ -319,7 +322,7 @@ def save_evaluation(
     submit: bool = False,
 ) -> Evaluation:
     """Save the scores (a draft) or submit them; the total is computed here, never sent."""
-    access.require_supervisor(actor)
+    access.require_runs_centre(actor)
     mine = evaluation.operator_id == actor.pk
     if mine or not queries.visible_evaluations(actor).filter(pk=evaluation.pk).exists():
         raise permissions.Denied(Action.EDIT)

@@ -40,7 +40,7 @@ PAGE = 50
 
 
 def _supervisor(request: HttpRequest) -> None:
-    access.require_supervisor(actor(request))
+    access.require_runs_centre(actor(request))
 
 
 # --- the worklist and the evaluations list ----------------------------------------------------
@@ -77,7 +77,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
         "evaluations": page.rows,
         "next_cursor": page.next_cursor,
         "query": query,
-        "supervisor": access.supervises(user),
+        "supervisor": access.runs_centre(user),
         "states": Evaluation.State.choices,
         "state": state,
     }
@@ -230,7 +230,7 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     row = queries.evaluation_or_404(user, pk)
     editable = (
         row.state == Evaluation.State.PENDING
-        and access.supervises(user)
+        and access.runs_centre(user)
         and row.operator_id != user.pk
     )
     errors: list[str] = []
@@ -264,7 +264,7 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluation": row,
         "call": row.call,
         "answers": _answers_for_form(row, request.POST if request.method == "POST" else None),
-        "supervisor": access.supervises(user),
+        "supervisor": access.runs_centre(user),
         "editable": editable,
         "errors": errors,
         "recording": recording,
@@ -364,6 +364,6 @@ def scores(request: HttpRequest) -> HttpResponse:
         "form": form,
         "result": result,
         "chart": chart,
-        "supervisor": access.supervises(user),
+        "supervisor": access.runs_centre(user),
     }
     return render(request, "quality/scores.html", context, status=200 if result else 422)

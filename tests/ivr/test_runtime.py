@@ -29,13 +29,14 @@ def test_a_deal_number_is_checked_against_the_crm(deal, ivan, carol):
 
 
 def test_answers_read_real_deals(deal, ivan):
-    open_deals = crm.answer("open_deals", ivan.pk, {})
+    caller = {"_caller": str(ivan.pk)}  # the caller's own number found ivan
+    open_deals = crm.answer("open_deals", ivan.pk, caller)
     assert (
         open_deals.text == "You have 1 open deal for 15000.00 RUB." and open_deals.digits == "15000"
     )
-    stage = crm.answer("deal_stage", ivan.pk, {"_deal": str(deal.pk)})
+    stage = crm.answer("deal_stage", ivan.pk, {**caller, "_deal": str(deal.pk)})
     assert f"Deal {deal.pk}: {deal.stage.name}." in stage.text and "20.12.2026" in stage.text
-    assert crm.answer("last_invoice", ivan.pk, {}).text == "You have no invoices."
+    assert crm.answer("last_invoice", ivan.pk, caller).text == "You have no invoices."
     assert crm.answer("open_deals", None, {}).text == "We could not find your account."
 
 

@@ -16,6 +16,15 @@ from tests.api import Api
 from tests.callcenter.conftest import make_operator
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_zone():
+    """A test here activates UTC: later modules' tests (the KPIs' Moscow days) must not see it."""
+    yield
+    timezone.deactivate()
+
+
 NOW = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)  # a Monday, before the day's calls
 
 

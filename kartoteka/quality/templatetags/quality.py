@@ -16,7 +16,7 @@ register = template.Library()
 @register.inclusion_tag("quality/_call_panel.html", takes_context=True)
 def call_quality(context: template.Context, call: Any) -> dict[str, Any]:
     user = context["request"].user
-    supervisor = access.supervises(user)
+    supervisor = access.runs_centre(user)
     evaluable = supervisor and bool(call.recording_url) and call.user_id != user.pk
     return {
         "evaluations": queries.for_call(user, call),

@@ -71,7 +71,7 @@ class WebhookProvider(Provider):
         """The body's events (one object or a list); Rejected(400/422) naming what is wrong."""
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # too deep: not JSON we read
             raise Rejected(400, "The body is not valid JSON.") from None
         many = isinstance(data, list)
         items = data if many else [data]
