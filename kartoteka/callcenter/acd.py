@@ -4,7 +4,9 @@ For a call (the caller's number, the queue) this finds the client, its ABC class
 its sticky operator (the owner of an open deal, else the client's owner, if that user works at
 an extension), reads the operators with their statuses and skills and the calls waiting in the
 queue, and asks the pure router (`routing/`) — the same code the simulator runs. No routing
-decision is made here: this module only translates rows into the router's dataclasses.
+decision is made here: this module only translates rows into the router's dataclasses, and on
+the live path reserves the operator chosen (`reservations`) so that two calls at once do not
+both get him.
 
 A PBX may ask again for a call that is still waiting: its wait then counts from the call's start
 (the Call row the telephony events made), so overflow and escalation apply as configured.
@@ -13,14 +15,15 @@ A PBX may ask again for a call that is still waiting: its wait then counts from 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from kartoteka.accounts.models import User
-from kartoteka.callcenter import access, lookup, routing
+from kartoteka.callcenter import access, lookup, reservations, routing
 from kartoteka.callcenter.acd_models import OperatorSkill, QueueOverflow, QueueRouting, QueueSkill
 from kartoteka.callcenter.models import Call, Operator, Queue
 from kartoteka.clients.models import Client
@@ -28,6 +31,7 @@ from kartoteka.sales.models import Deal, Stage
 from kartoteka.segments.models import ClientClass
 
 MAX_WAITING = 500
+RESERVE_ATTEMPTS = 3  # then the call waits in the queue
 STATES: dict[str, routing.AgentState] = {
     Operator.Status.AVAILABLE: routing.AgentState.AVAILABLE,
     Operator.Status.RINGING: routing.AgentState.BUSY,
@@ -180,9 +184,45 @@ def operators(queue: str, strategy: routing.Strategy, since: dt.datetime) -> lis
 # --- the decision -----------------------------------------------------------------------------
 
 
-def route(caller: str, queue: str, call_id: str = "", now: dt.datetime | None = None) -> Decision:
-    """Who takes this call now (or None: it waits), with its priority and client."""
+def route(
+    caller: str,
+    queue: str,
+    call_id: str = "",
+    now: dt.datetime | None = None,
+    *,
+    reserve: bool = False,
+) -> Decision:
+    """Who takes this call now (or None: it waits), with its priority and client.
+
+    With `reserve` (the live path) the operator named is reserved for the call in the same
+    transaction; if another call took him meanwhile, the decision is made again without him."""
     now = now or timezone.now()
+    if not reserve:
+        return decide(caller, queue, call_id, now)
+    call_id = call_id[:150]
+    held = reservations.held_for(call_id)
+    if held is not None:  # asked again for a call he is already reserved for: still his
+        decision = decide(caller, queue, call_id, now)
+        return replace(decision, operator_id=held, extension=_extension(held))
+    taken: set[int] = set()
+    for _attempt in range(RESERVE_ATTEMPTS):
+        with transaction.atomic():
+            decision = decide(caller, queue, call_id, now, taken)
+            chosen = decision.operator_id
+            if chosen is None or reservations.reserve(chosen, call_id, now):
+                return decision
+        taken.add(chosen)
+    return replace(decision, operator_id=None, extension="")
+
+
+def _extension(operator_id: int) -> str:
+    return Operator.objects.filter(pk=operator_id).values_list("extension", flat=True)[0]
+
+
+def decide(
+    caller: str, queue: str, call_id: str, now: dt.datetime, taken: Collection[int] = ()
+) -> Decision:
+    """The router's decision from the rows as they are; `taken` operators count as busy."""
     configs, settings = queue_configs()
     if queue not in configs:
         raise UnknownQueue(queue)
@@ -211,17 +251,16 @@ def route(caller: str, queue: str, call_id: str = "", now: dt.datetime | None = 
         routing.arrive(state, _waiting_call(pk, queue, facts.get(owner or 0), at), at.timestamp())
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     for op in sorted(operators(queue, config.strategy, day), key=lambda o: o.idle_since):
+        if op.id in taken:
+            op.state = routing.AgentState.BUSY
         routing.add_operator(state, op)
     routing.assign(state, now.timestamp())  # free operators take what already waited
     mine = facts.get(client_id or 0, Facts())
     call = _waiting_call(0, queue, mine, arrived)
     chosen = routing.arrive(state, call, now.timestamp())
-    extension = ""
-    if chosen is not None:
-        extension = Operator.objects.filter(pk=chosen.id).values_list("extension", flat=True)[0]
     return Decision(
         operator_id=chosen.id if chosen else None,
-        extension=extension,
+        extension=_extension(chosen.id) if chosen else "",
         priority=call.priority,
         client_id=client_id,
         facts=mine,

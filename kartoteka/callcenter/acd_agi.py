@@ -21,7 +21,7 @@ from kartoteka.callcenter.providers.asterisk.agi import AgiSession, register
 def _decide(caller: str, queue: str, call_id: str) -> acd.Decision | None:
     close_old_connections()  # a long-running server must not reuse a dead connection
     try:
-        return acd.route(caller, queue, call_id)
+        return acd.route(caller, queue, call_id, reserve=True)
     except acd.UnknownQueue:
         return None
     finally:

@@ -307,7 +307,7 @@ def route_call(request: HttpRequest, payload: RouteIn) -> dict[str, Any]:
     if request.auth != "pbx":  # type: ignore[attr-defined]
         _manager(request)
     try:
-        decision = acd.route(payload.caller, payload.queue, payload.call_id)
+        decision = acd.route(payload.caller, payload.queue, payload.call_id, reserve=True)
     except acd.UnknownQueue:
         raise field_error(["body", "queue"], _("There is no such queue.")) from None
     return {

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
-from kartoteka.callcenter import callbacks, lookup, statuses, timeline
+from kartoteka.callcenter import callbacks, lookup, reservations, statuses, timeline
 from kartoteka.callcenter.locks import Locked, call_key
 from kartoteka.callcenter.models import (
     BreakReason,
@@ -182,7 +182,8 @@ def _ringing(call: Call, event: CallEvent, operator: Operator | None, rows: Lock
         locked = rows.locked(operator)
         if locked is None:
             return
-        if inbound and locked.status == Status.AVAILABLE:
+        # A reservation (the ACD chose him for a call) gives way to the ring itself.
+        if inbound and (locked.status == Status.AVAILABLE or reservations.is_reserved(locked)):
             statuses.transition(locked, Status.RINGING, event.at, Source.CALL, call=call)
         _pop(locked.user_id, call, "ringing")
 

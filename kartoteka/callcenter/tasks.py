@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from kartoteka.callcenter import statuses
+from kartoteka.callcenter import reservations, statuses
 
 
 @task()
@@ -26,4 +26,12 @@ def expire_after_call_work_if_due() -> bool:
     if not statuses.acw_due():
         return False
     statuses.expire_after_call_work()
+    return True
+
+
+def expire_reservations_if_due() -> bool:
+    """The fast clock's tick: operators the ACD reserved for a call that never rang them."""
+    if not reservations.due():
+        return False
+    reservations.expire()
     return True

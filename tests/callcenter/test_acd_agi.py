@@ -54,3 +54,14 @@ def test_route_sends_an_a_client_to_the_queue_with_priority(olga, ivan):
 
 def test_route_with_an_unknown_queue_falls_back(olga):
     assert _dialog("nope", callerid="anonymous")[-1] == 'SET VARIABLE KT_ROUTE "error"'
+
+
+def test_two_calls_one_free_operator_the_second_goes_to_the_queue(olga, oleg, ivan):
+    _queue, english = skilled_queue()
+    give(olga, english, 8)
+    idle(olga, 10)
+    busy(oleg)
+    assert _dialog("sales", "call-1")[3] == 'SET VARIABLE KT_ROUTE "operator"'
+    second = _dialog("sales", "call-2")
+    assert (second[0], second[3]) == ('SET VARIABLE KT_TARGET ""', 'SET VARIABLE KT_ROUTE "queue"')
+    assert _dialog("sales", "call-1")[0] == 'SET VARIABLE KT_TARGET "101"'  # asked again

@@ -36,6 +36,7 @@ JOBS: dict[str, tuple[Any, dt.timedelta]] = {
 TICKS: list[Callable[[], Any]] = [
     planner_tasks.enqueue_reminders_if_due,
     callcenter_tasks.expire_after_call_work_if_due,
+    callcenter_tasks.expire_reservations_if_due,
 ]
 
 
