@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kartoteka.callcenter import services
+from kartoteka.callcenter import services, timeline
 from kartoteka.callcenter.locks import Locked, call_key
 from kartoteka.callcenter.models import ProcessedEvent
 from kartoteka.callcenter.providers.base import CallEvent, Event, OperatorEvent
@@ -75,6 +75,7 @@ def _apply_all(events: Sequence[Event]) -> None:
     )
     for event in todo:
         services.apply(event, rows)
+    timeline.sync_many(rows.entries())
     rows.flush()
 
 

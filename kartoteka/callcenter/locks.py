@@ -49,6 +49,19 @@ class Locked:
         self._later: list[Callable[[], None]] = []
         self._held: set[int] = set()  # calls whose holders are all locked
         self._all_held = False
+        self._entries: dict[CallKey, Call] = {}  # timeline entries, written at the end
+
+    @property
+    def eager(self) -> bool:
+        return self._eager
+
+    def entry(self, call: Call) -> None:
+        """The call's timeline entry, written with the batch's others (timeline.sync_many)."""
+        self._entries[(call.provider, call.call_id)] = call
+
+    def entries(self) -> list[Call]:
+        entries, self._entries = list(self._entries.values()), {}
+        return entries
 
     def preload(self, calls: Iterable[CallKey], extensions: Iterable[str]) -> None:
         """Lock the batch's calls in primary-key order (two batches meeting on the same calls

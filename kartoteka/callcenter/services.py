@@ -164,8 +164,10 @@ def _apply_call(event: CallEvent, rows: Locked) -> None:
     was_final = call.status in FINAL
     HANDLERS[event.kind](call, event, operator, rows)
     entry = call.status in FINAL and (not was_final or event.kind == Kind.ANSWERED)
-    if entry:  # on the client's timeline; the save below links the call to its entry
+    if entry and rows.eager:  # on the client's timeline; the save below links the call to it
         timeline.sync(call, link=False)
+    elif entry:  # a batch writes its calls' entries together, at its end
+        rows.entry(call)
     if not created or entry or _outcome(call) != before:
         call.version += 1
         call.save()
