@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from kartoteka.activities.models import Interaction
-from kartoteka.callcenter import batch, services
+from kartoteka.callcenter import batch, lookup, services
 from kartoteka.callcenter.models import BreakReason, Call, OperatorStatusChange, ProcessedEvent
 from kartoteka.callcenter.providers.base import OperatorEvent, OperatorState
 from kartoteka.callcenter.providers.webhook import asgi as door
 from kartoteka.clients import services as client_services
 from kartoteka.clients.models import Client
+from kartoteka.clients.services import PhoneIn
 from kartoteka.core.models import RealtimeEvent
 from tests.callcenter.conftest import T0, event
 
@@ -235,3 +236,13 @@ def test_the_writer_answers_each_request_for_its_own_events(olga, oleg, monkeypa
     assert first.result(0) == [None]
     assert isinstance(second.result(0)[0], RuntimeError)
     assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == ["ok"]
+
+
+def test_numbers_looked_up_at_once_match_one_by_one(ivan, alice):
+    twin = {"last_name": "Petrov", "owner": alice}
+    for _n in range(3):  # one number, three clients: two say "not unique"
+        client_services.create_client(alice, "person", twin, phones=[PhoneIn("+7 903 000 11 22")])
+    numbers = ["+79161234567", "+79030001122", "+79990000000", ""]
+    assert lookup.client_ids_many(numbers) == {n: lookup.client_ids(n) for n in numbers if n}
+    found = lookup.client_ids_many(numbers)
+    assert (found["+79161234567"], len(found["+79030001122"])) == ([ivan.pk], 2)
