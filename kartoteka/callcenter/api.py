@@ -358,6 +358,8 @@ def update_operator(
 def delete_operator(request: HttpRequest, operator_id: int) -> dict[str, str]:
     me, operator = _configured(request, operator_id)
     return {"result": api_call(lambda: operators.remove_operator(me, operator), _operator_loc)}
+
+
 @operators_router.get(
     "/board",
     response={200: BoardOut, **ERRORS},

@@ -246,3 +246,20 @@ def test_numbers_looked_up_at_once_match_one_by_one(ivan, alice):
     assert lookup.client_ids_many(numbers) == {n: lookup.client_ids(n) for n in numbers if n}
     found = lookup.client_ids_many(numbers)
     assert (found["+79161234567"], len(found["+79030001122"])) == ([ivan.pk], 2)
+
+
+def test_the_writer_takes_requests_that_ring_first(monkeypatch):
+    writer = door.Writer(1)
+    monkeypatch.setattr(writer, "_ensure_threads", lambda: None)  # taken by hand below
+    monkeypatch.setattr(batch, "MAX_EVENTS", 3)
+    for e in (
+        event("ended", "c1", event_id="e1"),
+        event("answered", "c2", event_id="a2"),
+        event("ringing", "c3", event_id="r3"),
+        event("ended", "c4", event_id="e4"),
+        event("ringing", "c5", event_id="r5"),
+    ):
+        writer.submit([e])
+    taken = [[e.event_id for e in events] for events, _done in writer._take()]
+    assert taken == [["r3"], ["r5"], ["e1"]]  # then the others, in the order they came
+    assert [[e.event_id for e in events] for events, _done in writer._take()] == [["a2"], ["e4"]]
