@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kartoteka.callcenter import services
+from kartoteka.callcenter import lookup, services, timeline
 from kartoteka.callcenter.locks import Locked, call_key
 from kartoteka.callcenter.models import ProcessedEvent
 from kartoteka.callcenter.providers.base import CallEvent, Event, OperatorEvent
@@ -73,9 +73,22 @@ def _apply_all(events: Sequence[Event]) -> None:
             if isinstance(e, OperatorEvent) or e.kind in services.TAKES_OPERATOR
         ),
     )
+    rows.known_numbers(lookup.client_ids_many(_numbers(todo, rows)))
     for event in todo:
         services.apply(event, rows)
+    timeline.sync_many(rows.entries())
     rows.flush()
+
+
+def _numbers(events: Sequence[Event], rows: Locked) -> set[str]:
+    """The numbers whose clients the events may look up: those of calls without a client."""
+    found: set[str] = set()
+    for event in events:
+        if isinstance(event, CallEvent):
+            call = rows.call(call_key(event.provider, event.call_id))
+            if call is None or call.client_id is None:
+                found.update((lookup.e164(event.caller), lookup.e164(event.callee)))
+    return found - {""}
 
 
 def _key(event: Event) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from django.db.models import Q, QuerySet
 
+from kartoteka.callcenter import lookup
 from kartoteka.callcenter.models import Call, Operator
 
 CallKey = tuple[str, str]  # (provider, call id), cut to the columns' lengths
@@ -49,6 +50,20 @@ class Locked:
         self._later: list[Callable[[], None]] = []
         self._held: set[int] = set()  # calls whose holders are all locked
         self._all_held = False
+        self._entries: dict[CallKey, Call] = {}  # timeline entries, written at the end
+        self._numbers: dict[str, list[int]] = {}  # clients by E.164 number
+
+    @property
+    def eager(self) -> bool:
+        return self._eager
+
+    def entry(self, call: Call) -> None:
+        """The call's timeline entry, written with the batch's others (timeline.sync_many)."""
+        self._entries[(call.provider, call.call_id)] = call
+
+    def entries(self) -> list[Call]:
+        entries, self._entries = list(self._entries.values()), {}
+        return entries
 
     def preload(self, calls: Iterable[CallKey], extensions: Iterable[str]) -> None:
         """Lock the batch's calls in primary-key order (two batches meeting on the same calls
@@ -68,6 +83,15 @@ class Locked:
                 self._refs[op.extension] = op
             for ext in exts:
                 self._refs.setdefault(ext, None)
+
+    def known_numbers(self, found: dict[str, list[int]]) -> None:
+        """Clients by number, looked up for the whole batch at once (lookup.client_ids_many)."""
+        self._numbers.update(found)
+
+    def client_ids(self, number: str) -> list[int]:
+        if number not in self._numbers:
+            self._numbers[number] = lookup.client_ids(number)
+        return self._numbers[number]
 
     def call(self, key: CallKey) -> Call | None:
         if key not in self._calls:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -20,6 +22,7 @@ class Match:
     name: str
 
 
+@functools.lru_cache(maxsize=4096)  # a PBX sends the same number with each of a call's events
 def e164(raw: str) -> str:
     """The E.164 form of a number as the PBX gave it, or "" (an extension, "anonymous", …)."""
     text = (raw or "").strip()
@@ -38,6 +41,20 @@ def client_ids(number: str, limit: int = 2) -> list[int]:
         return []
     rows = Client.objects.filter(phones__e164=number).values_list("pk", flat=True).distinct()
     return list(rows.order_by("pk")[:limit])
+
+
+def client_ids_many(numbers: Iterable[str], limit: int = 2) -> dict[str, list[int]]:
+    """client_ids for many numbers in one query (the telephony sink's batches)."""
+    wanted = {n for n in numbers if n}
+    found: dict[str, list[int]] = {n: [] for n in wanted}
+    if not wanted:
+        return found
+    rows = Client.objects.filter(phones__e164__in=wanted).values_list("phones__e164", "pk")
+    for number, pk in rows.distinct().order_by("pk"):
+        ids = found[number]
+        if len(ids) < limit and pk not in ids:
+            ids.append(pk)
+    return found
 
 
 def matches(number: str, viewer: AnyUser) -> list[Match]:

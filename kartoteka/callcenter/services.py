@@ -113,7 +113,7 @@ def _claim(event: Event) -> None:
 TAKES_OPERATOR = (Kind.RINGING, Kind.ANSWERED)
 
 
-def _fill(call: Call, event: CallEvent) -> None:
+def _fill(call: Call, event: CallEvent, rows: Locked) -> None:
     """Facts every event may carry: numbers, queue, IVR answers, an earlier start."""
     if event.caller and not call.caller:
         call.caller, call.caller_e164 = event.caller[:80], lookup.e164(event.caller)
@@ -126,7 +126,7 @@ def _fill(call: Call, event: CallEvent) -> None:
     if event.at < call.started_at:
         call.started_at = event.at
     if call.client_id is None and call.number_e164:
-        found = lookup.client_ids(call.number_e164)
+        found = rows.client_ids(call.number_e164)
         if len(found) == 1:
             call.client_id = found[0]
 
@@ -144,7 +144,7 @@ def _apply_call(event: CallEvent, rows: Locked) -> None:
         call = Call(
             provider=key[0], call_id=key[1], direction=str(event.direction), started_at=event.at
         )
-    _fill(call, event)
+    _fill(call, event, rows)
     operator = rows.operator(event.extension) if event.kind in TAKES_OPERATOR else None
     if operator is not None:
         call.operator, call.user_id, call.extension = operator, operator.user_id, operator.extension
@@ -164,8 +164,10 @@ def _apply_call(event: CallEvent, rows: Locked) -> None:
     was_final = call.status in FINAL
     HANDLERS[event.kind](call, event, operator, rows)
     entry = call.status in FINAL and (not was_final or event.kind == Kind.ANSWERED)
-    if entry:  # on the client's timeline; the save below links the call to its entry
+    if entry and rows.eager:  # on the client's timeline; the save below links the call to it
         timeline.sync(call, link=False)
+    elif entry:  # a batch writes its calls' entries together, at its end
+        rows.entry(call)
     if not created or entry or _outcome(call) != before:
         call.version += 1
         call.save()

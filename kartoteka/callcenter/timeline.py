@@ -1,14 +1,24 @@
 """A finished call on its client's timeline: one interaction per call, kept in step with the
-call card (result, summary, the client chosen when the number matched several)."""
+call card (result, summary, the client chosen when the number matched several).
+
+`sync` writes one call's entry; `sync_many` the entries of a batch of the telephony sink
+(callcenter.batch) at its end: the new ones in one INSERT, their clients' last contact in one
+UPDATE and the calls' links in one more — what was 7 statements per ended call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from kartoteka.activities.models import Interaction
-from kartoteka.activities.services import log_interaction, trash_interaction, update_interaction
+from kartoteka.activities.services import (
+    log_interaction,
+    log_interactions,
+    trash_interaction,
+    update_interaction,
+)
 from kartoteka.callcenter.models import Call
 from kartoteka.clients.models import Client
 from kartoteka.clients.validators import format_phone
@@ -53,3 +63,21 @@ def sync(call: Call, *, link: bool = True) -> None:
     call.interaction = interaction
     if link:
         Call.objects.filter(pk=call.pk).update(interaction=interaction)
+
+
+def sync_many(calls: Sequence[Call]) -> None:
+    """`sync` for many calls, each saved already: their new entries written together, then
+    linked. A call is given once, in its final state of the batch (its entry shows that)."""
+    new = [c for c in calls if c.interaction_id is None]
+    for call in calls:
+        if call.interaction_id is not None:  # an entry to update: rare in a batch
+            sync(call)
+    ids = {c.client_id for c in new if c.client_id is not None}
+    if not ids:
+        return
+    live = set(Client.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    new = [c for c in new if c.client_id in live]  # a client in the trash gets no entry
+    made = log_interactions([(c.user_id, c.client_id or 0, _fields(c)) for c in new])
+    for call, interaction in zip(new, made, strict=True):
+        call.interaction = interaction
+    Call.objects.bulk_update(new, ["interaction"])

@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 
-from kartoteka.callcenter import batch, services
+from kartoteka.activities.models import Interaction
+from kartoteka.callcenter import batch, lookup, services
 from kartoteka.callcenter.models import BreakReason, Call, OperatorStatusChange, ProcessedEvent
 from kartoteka.callcenter.providers.base import OperatorEvent, OperatorState
 from kartoteka.callcenter.providers.webhook import asgi as door
+from kartoteka.clients import services as client_services
+from kartoteka.clients.models import Client
+from kartoteka.clients.services import PhoneIn
 from kartoteka.core.models import RealtimeEvent
 from tests.callcenter.conftest import T0, event
 
@@ -24,6 +28,21 @@ def _calls() -> list[dict[str, Any]]:
             "call_id", "status", "answered_at", "ended_at", "user_id", "client_id", "queue"
         )
     )
+
+
+def _timeline() -> list[tuple[Any, ...]]:
+    """Each call's timeline entry (through its link) and its client's last contact."""
+    rows = Call.objects.order_by("call_id").values_list(
+        "call_id",
+        "interaction__client_id",
+        "interaction__author_id",
+        "interaction__occurred_at",
+        "interaction__duration_seconds",
+        "interaction__subject",
+        "interaction__result",
+        "interaction__client__last_contact_at",
+    )
+    return [*rows, Interaction.all_objects.count()]
 
 
 def _history() -> list[tuple[Any, ...]]:
@@ -59,7 +78,9 @@ def test_a_batch_ends_as_one_by_one(olga, oleg, ivan, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         for e in _story():
             services.handle_event(e)
-    alone = (_calls(), _history(), ProcessedEvent.objects.count())
+    alone = (_calls(), _history(), ProcessedEvent.objects.count(), _timeline())
+    Interaction.all_objects.all().delete()
+    Client.all_objects.update(last_contact_at=None)
     Call.objects.all().delete()
     OperatorStatusChange.objects.all().delete()
     ProcessedEvent.objects.all().delete()
@@ -67,9 +88,37 @@ def test_a_batch_ends_as_one_by_one(olga, oleg, ivan, django_capture_on_commit_c
         op.save()  # back to available, as the fixtures made them
     with django_capture_on_commit_callbacks(execute=True):
         assert batch.handle_batch(_story()) == [None] * 6
-    assert (_calls(), _history(), ProcessedEvent.objects.count()) == alone
+    assert (_calls(), _history(), ProcessedEvent.objects.count(), _timeline()) == alone
     ended = {c["call_id"]: c["status"] for c in _calls()}
     assert ended == {"c1": "ended", "c2": "ended"}
+    assert Interaction.objects.filter(client=ivan).count() == 1  # c1's; c2's number is no one's
+
+
+def test_a_batch_writes_its_timeline_once_however_retried(
+    olga, oleg, ivan, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        batch.handle_batch(_story())
+        batch.handle_batch(_story())  # the PBX sends it all again
+    first = _timeline()
+    assert first[-1] == 1  # c1's (c2's number is no client's)
+    _break_event("c3r", monkeypatch)  # a failed batch is applied again one by one
+    story = [event("ringing", "c3", extension="101", event_id="c3r"), *_story()]
+    story.append(event("ended", "c3", seconds=9, event_id="c3e"))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch.handle_batch(story)
+    now = _timeline()
+    assert [row[:7] for row in now[:2]] == [row[:7] for row in first[:2]]  # c1, c2 as they were
+    assert now[-1] == 2
+    assert Call.objects.get(call_id="c3").interaction.client == ivan
+
+
+def test_a_batch_skips_a_client_in_the_trash(olga, ivan, alice):
+    client_services.trash_client(alice, ivan)
+    story = [event("ringing", "c1", extension="101"), event("ended", "c1", seconds=4)]
+    batch.handle_batch(story)
+    assert Interaction.all_objects.count() == 0
+    assert Call.objects.get().interaction_id is None
 
 
 @pytest.mark.parametrize("split", [0, 2], ids=["all in one batch", "rung before the batch"])
@@ -187,3 +236,30 @@ def test_the_writer_answers_each_request_for_its_own_events(olga, oleg, monkeypa
     assert first.result(0) == [None]
     assert isinstance(second.result(0)[0], RuntimeError)
     assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == ["ok"]
+
+
+def test_numbers_looked_up_at_once_match_one_by_one(ivan, alice):
+    twin = {"last_name": "Petrov", "owner": alice}
+    for _n in range(3):  # one number, three clients: two say "not unique"
+        client_services.create_client(alice, "person", twin, phones=[PhoneIn("+7 903 000 11 22")])
+    numbers = ["+79161234567", "+79030001122", "+79990000000", ""]
+    assert lookup.client_ids_many(numbers) == {n: lookup.client_ids(n) for n in numbers if n}
+    found = lookup.client_ids_many(numbers)
+    assert (found["+79161234567"], len(found["+79030001122"])) == ([ivan.pk], 2)
+
+
+def test_the_writer_takes_requests_that_ring_first(monkeypatch):
+    writer = door.Writer(1)
+    monkeypatch.setattr(writer, "_ensure_threads", lambda: None)  # taken by hand below
+    monkeypatch.setattr(batch, "MAX_EVENTS", 3)
+    for e in (
+        event("ended", "c1", event_id="e1"),
+        event("answered", "c2", event_id="a2"),
+        event("ringing", "c3", event_id="r3"),
+        event("ended", "c4", event_id="e4"),
+        event("ringing", "c5", event_id="r5"),
+    ):
+        writer.submit([e])
+    taken = [[e.event_id for e in events] for events, _done in writer._take()]
+    assert taken == [["r3"], ["r5"], ["e1"]]  # then the others, in the order they came
+    assert [[e.event_id for e in events] for events, _done in writer._take()] == [["a2"], ["e4"]]

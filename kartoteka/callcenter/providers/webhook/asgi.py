@@ -18,6 +18,7 @@ Everything else, and the same URL by WSGI or with another method, goes to Django
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import queue
@@ -31,7 +32,7 @@ from django.urls import reverse
 from django.utils.datastructures import CaseInsensitiveMapping
 
 from kartoteka.callcenter import batch
-from kartoteka.callcenter.providers.base import Event
+from kartoteka.callcenter.providers.base import CallEventKind, Event
 from kartoteka.callcenter.providers.webhook.provider import Rejected
 from kartoteka.callcenter.providers.webhook.views import (
     FAILED,
@@ -58,14 +59,18 @@ class Writer:
     waiting; more than one overlaps one batch's round trips to the database with another's."""
 
     def __init__(self, threads: int) -> None:
-        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        # Requests that ring go first: their screen pops wait for their batch to commit, and
+        # under load must not queue behind the answered and ended events (priority, then order).
+        self._jobs: queue.PriorityQueue[tuple[int, int, Job]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._threads: list[threading.Thread] = []
         self._count = threads
         self._start = threading.Lock()
 
     def submit(self, events: list[Event]) -> Future[list[batch.Outcome]]:
         done: Future[list[batch.Outcome]] = Future()
-        self._jobs.put((events, done))
+        rings = any(getattr(e, "kind", None) == CallEventKind.RINGING for e in events)
+        self._jobs.put((0 if rings else 1, next(self._order), (events, done)))
         if len(self._threads) < self._count or not all(t.is_alive() for t in self._threads):
             self._ensure_threads()
         return done
@@ -84,11 +89,11 @@ class Writer:
             self.write(self._take())
 
     def _take(self) -> list[Job]:
-        jobs = [self._jobs.get()]
+        jobs = [self._jobs.get()[2]]
         count = len(jobs[0][0])
         while count < batch.MAX_EVENTS:
             try:
-                job = self._jobs.get_nowait()
+                job = self._jobs.get_nowait()[2]
             except queue.Empty:
                 break
             jobs.append(job)
