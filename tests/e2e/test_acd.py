@@ -18,14 +18,14 @@ pytestmark = pytest.mark.e2e
 SECRET = "e2e-webhook-secret-0123456789"
 
 
-def _route(url: str) -> dict:  # type: ignore[type-arg]
+def _route(url: str, call_id: str) -> dict:  # type: ignore[type-arg]
     from kartoteka.callcenter.providers.webhook.provider import (
         SIGNATURE_HEADER,
         TIMESTAMP_HEADER,
         sign,
     )
 
-    raw = json.dumps({"call_id": "e2e-1", "caller": "+79990001122", "queue": "sales"}).encode()
+    raw = json.dumps({"call_id": call_id, "caller": "+79990001122", "queue": "sales"}).encode()
     stamp = str(int(time.time()))
     request = urllib.request.Request(  # noqa: S310 - the live test server
         url + "/api/v1/calls/route",
@@ -45,6 +45,7 @@ def test_supervisor_skills_then_routing(page, user, live_server, settings):  # t
     from django.utils import timezone
 
     from kartoteka.accounts.models import User
+    from kartoteka.callcenter import reservations
     from kartoteka.callcenter.acd_models import OperatorSkill, QueueSkill, Skill
     from kartoteka.callcenter.models import Operator, Queue
 
@@ -60,7 +61,11 @@ def test_supervisor_skills_then_routing(page, user, live_server, settings):  # t
     )
     english = Skill.objects.create(name="English")
     queue = Queue.objects.create(name="sales")
-    assert _route(live_server.url)["extension"] == "202"  # longest idle, before any skill
+    assert _route(live_server.url, "e2e-1")["extension"] == "202"  # longest idle, no skills yet
+    # The PBX never rings him: his reservation for that call runs out.
+    assert reservations.expire(timezone.now() + dt.timedelta(minutes=1)) == 1
+    # Anna has only just come free, so without skills longest idle would still pick Boris.
+    Operator.objects.filter(pk=skilled.pk).update(since=timezone.now() + dt.timedelta(minutes=2))
 
     login(page)
     page.goto("/calls/")
@@ -82,7 +87,7 @@ def test_supervisor_skills_then_routing(page, user, live_server, settings):  # t
     expect(page.locator("#acd-queues")).to_contain_text("English ≥ 5")
     assert QueueSkill.objects.get(queue=queue).min_level == 5
 
-    decision = _route(live_server.url)
+    decision = _route(live_server.url, "e2e-2")
     assert decision["extension"] == "201" and decision["operator_id"] == skilled.pk
     # The one refused cell (422) is the only resource error the page logged.
     refused = [e for e in page.errors.console if "422" in e and "/calls/acd/cell/" in e]
