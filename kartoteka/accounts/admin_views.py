@@ -18,7 +18,7 @@ from kartoteka.accounts import services
 from kartoteka.accounts.models import Grant, Role, Team, User
 from kartoteka.accounts.roles import ACTIONS, FIELD_GROUPS, KINDS
 from kartoteka.core import permissions
-from kartoteka.core.forms import StyledForm, add_service_errors, lookups
+from kartoteka.core.forms import IdsChoiceField, StyledForm, add_service_errors, lookups
 from kartoteka.core.models import AuditEntry
 from kartoteka.core.pagination import BadCursor, keyset_page
 from kartoteka.core.permissions import Action
@@ -43,7 +43,7 @@ class UserForm(StyledForm):
         help_text=gettext_lazy("Empty: the user cannot log in until one is set."),
     )
     role = forms.ModelChoiceField(label=gettext_lazy("role"), queryset=Role.objects.all())
-    teams = forms.ModelMultipleChoiceField(
+    teams = IdsChoiceField(
         label=gettext_lazy("teams"),
         queryset=Team.objects.all(),
         required=False,
@@ -84,7 +84,7 @@ def users(request: HttpRequest) -> HttpResponse:
 
 class UserEditForm(StyledForm):
     role = forms.ModelChoiceField(label=gettext_lazy("role"), queryset=Role.objects.all())
-    teams = forms.ModelMultipleChoiceField(
+    teams = IdsChoiceField(
         label=gettext_lazy("teams"),
         queryset=Team.objects.all(),
         required=False,
@@ -119,7 +119,7 @@ class TeamForm(StyledForm):
     head = forms.ModelChoiceField(
         label=gettext_lazy("head"), queryset=User.objects.filter(is_active=True), required=False
     )
-    members = forms.ModelMultipleChoiceField(
+    members = IdsChoiceField(
         label=gettext_lazy("members"),
         required=False,
         queryset=User.objects.filter(is_active=True),

@@ -124,18 +124,34 @@ def start_session(
     return session, step
 
 
-def feed_session(token: str, digits: str | None) -> tuple[Session, engine.Step]:
-    """The caller's next input; Session.DoesNotExist for an unknown token, engine.Ended after the
-    call routed or hung up."""
+class StaleStep(Exception):
+    """The request's step is not the session's: a replay, or a PBX that lost an answer."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current
+
+
+def feed_session(token: str, digits: str | None, step: int | None) -> tuple[Session, engine.Step]:
+    """The caller's next input, accepted once: `step` must be the session's step number (sent in
+    the previous answer), so a replayed request is StaleStep and changes nothing.
+    Session.DoesNotExist for an unknown token, engine.Ended after the call routed or hung up."""
     with transaction.atomic():
         session = Session.objects.select_for_update().select_related("menu").get(token=token)
+        if step != session.steps:
+            raise StaleStep(session.steps)
         tree = load_tree(session.menu)
-        step = engine.feed(tree, crm.CRM, engine.State.from_json(session.state), digits)
-        session.state = step.state.to_json()
+        next_step = engine.feed(tree, crm.CRM, engine.State.from_json(session.state), digits)
+        session.state = next_step.state.to_json()
         session.steps += 1
-        session.save(update_fields=["state", "steps", "updated_at"])
-    _remember(session, session.menu, tree, step.state)
-    return session, step
+        # Conditional on the step too: SQLite has no row lock, two racers must not both win.
+        won = Session.objects.filter(pk=session.pk, steps=session.steps - 1).update(
+            state=session.state, steps=session.steps, updated_at=timezone.now()
+        )
+        if not won:
+            raise StaleStep(session.steps)
+    _remember(session, session.menu, tree, next_step.state)
+    return session, next_step
 
 
 def _remember(session: Session, menu: Menu, tree: engine.Tree, state: engine.State) -> None:

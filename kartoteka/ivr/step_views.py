@@ -1,11 +1,13 @@
 """The JSON step API for cloud PBXes: start a menu for a call, post what the caller pressed, get
 the next action. Outside sessions and CSRF; signed like the telephony webhook (HMAC-SHA256 over
-the timestamp and the raw body, same secret, same headers, same window).
+the timestamp and the raw body, same secret, same headers, same window). The signature does not
+cover the URL, so a step's body names its session and the session's step number: a captured
+request replayed (to the same session or another) is refused, and two identical presses differ.
 
     POST /telephony/ivr/start/        {"call_id", "from", "to"[, "menu_id"]}
-    POST /telephony/ivr/<session>/    {"digits": "12#"} or {"timeout": true}
-    -> {"session", "say": [{"text", "sound", "digits"}], "then": {"type": "collect" | "route" |
-       "hangup", …}, "values": {…}}
+    POST /telephony/ivr/<session>/    {"session", "step", "digits": "12#"} or {…, "timeout": true}
+    -> {"session", "step", "say": [{"text", "sound", "digits"}],
+        "then": {"type": "collect" | "route" | "hangup", …}, "values": {…}}
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ class StartIn(BaseModel):
 
 class StepIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    session: str = Field(min_length=1, max_length=64)
+    # Checked against the session under its lock (409 when stale or missing), not here.
+    step: int | None = Field(None, ge=1, le=2**31)
 
     digits: str | None = Field(None, max_length=32, pattern=DIGITS)
     timeout: bool = False
@@ -87,7 +93,20 @@ def _signed(request: HttpRequest, schema: type[BaseModel]) -> tuple[int, Any]:
 
 
 def _answer(session: Session, step: engine.Step) -> JsonResponse:
-    return JsonResponse({"session": session.token, **runtime.action_json(step)})
+    return JsonResponse(
+        {"session": session.token, "step": session.steps, **runtime.action_json(step)}
+    )
+
+
+def _stale(current: int) -> JsonResponse:
+    detail = [
+        {
+            "loc": ["body", "step"],
+            "msg": f"Send the step of the last answer, {current}: this one is stale or a replay.",
+            "type": "stale_step",
+        }
+    ]
+    return JsonResponse({"detail": detail, "step": current}, status=409)
 
 
 @csrf_exempt
@@ -113,8 +132,21 @@ def step(request: HttpRequest, token: str) -> JsonResponse:
     status, body = _signed(request, StepIn)
     if status:
         return JsonResponse(body, status=status, safe=False)
+    if body.session != token:  # a body signed for another session
+        detail = [
+            {
+                "loc": ["body", "session"],
+                "msg": "The session must be the one in the URL.",
+                "type": "value_error",
+            }
+        ]
+        return JsonResponse({"detail": detail}, status=422)
     try:
-        session, next_step = runtime.feed_session(token[:64], None if body.timeout else body.digits)
+        session, next_step = runtime.feed_session(
+            token[:64], None if body.timeout else body.digits, body.step
+        )
+    except runtime.StaleStep as exc:
+        return _stale(exc.current)
     except Session.DoesNotExist:
         return JsonResponse({"detail": "There is no such session."}, status=404)
     except engine.Ended:

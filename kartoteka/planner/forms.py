@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.accounts.models import User
-from kartoteka.core.forms import StyledForm
+from kartoteka.core.forms import IdsChoiceField, StyledForm
 from kartoteka.planner.models import MAX_DURATION, Task
 from kartoteka.planner.services import FIELDS
 
@@ -73,7 +73,7 @@ class TaskForm(StyledForm):
         max_length=20_000,
     )
     assignee = forms.ModelChoiceField(label=_("assignee"), queryset=User.objects.none())
-    participants = forms.ModelMultipleChoiceField(
+    participants = IdsChoiceField(
         label=_("participants"),
         queryset=User.objects.none(),
         required=False,

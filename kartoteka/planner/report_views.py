@@ -19,7 +19,7 @@ from kartoteka.accounts.models import User
 from kartoteka.activities.models import Interaction
 from kartoteka.clients.models import Client, Tag
 from kartoteka.core import permissions
-from kartoteka.core.forms import StyledForm, add_service_errors
+from kartoteka.core.forms import IdsChoiceField, StyledForm, add_service_errors
 from kartoteka.core.permissions import Action
 from kartoteka.core.views import actor
 from kartoteka.planner import rules
@@ -76,7 +76,7 @@ class RuleForm(StyledForm):
         required=False,
         help_text=gettext_lazy("None chosen: any interaction counts."),
     )
-    segment = forms.ModelMultipleChoiceField(
+    segment = IdsChoiceField(
         label=gettext_lazy("segments"), queryset=Segment.objects.all(), required=False
     )
     abc = forms.MultipleChoiceField(
@@ -85,9 +85,7 @@ class RuleForm(StyledForm):
     xyz = forms.MultipleChoiceField(
         label=gettext_lazy("XYZ classes"), choices=[(c, c) for c in "XYZ"], required=False
     )
-    tags = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("tags"), queryset=Tag.objects.all(), required=False
-    )
+    tags = IdsChoiceField(label=gettext_lazy("tags"), queryset=Tag.objects.all(), required=False)
     stage = forms.MultipleChoiceField(
         label=gettext_lazy("stages"), choices=Client.Stage.choices, required=False
     )
@@ -97,7 +95,7 @@ class RuleForm(StyledForm):
     kind = forms.MultipleChoiceField(
         label=gettext_lazy("kinds"), choices=Client.Kind.choices, required=False
     )
-    owner = forms.ModelMultipleChoiceField(
+    owner = IdsChoiceField(
         label=gettext_lazy("owners"), queryset=User.objects.filter(is_active=True), required=False
     )
     auto_task = forms.BooleanField(label=gettext_lazy("create tasks automatically"), required=False)

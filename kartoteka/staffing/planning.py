@@ -22,6 +22,13 @@ Span = Literal["day", "week"]
 INTERVALS = (15, 30, 60)
 MAX_ROWS = 7 * 24 * 4  # a week of quarter hours
 MAX_CALLS = 1_000_000.0  # per interval
+# The CPU one plan may cost, in units of about 0.1 µs: per interval, its offered Erlangs (the
+# Erlang B table grows to the agents needed), and with a patience (Erlang A) a fixed cost plus
+# WAIT_TERM units per √(calls per second × patience) (the waiting sums run that long). Measured:
+# a week of quarter hours at 1,000 Erlangs with a 2-minute patience is 1.3e7 (1.2 s).
+MAX_WORK = 20_000_000
+ERLANG_A_FIXED = 5_000
+WAIT_TERM = 700
 NUMBER_RE = re.compile(r"^[+]?\d+(?:[.,]\d+)?$")
 
 
@@ -146,6 +153,28 @@ def check(inputs: Inputs) -> None:
         raise ValidationError(errors)
 
 
+def work(calls: list[float], interval_s: float, aht_s: float, patience_s: float | None) -> float:
+    """The plan's estimated cost in MAX_WORK units."""
+    load = sum(calls) * aht_s / interval_s
+    if patience_s is None:
+        return load
+    waits = sum(math.sqrt(c / interval_s * patience_s) for c in calls)
+    return load + ERLANG_A_FIXED * len(calls) + WAIT_TERM * waits
+
+
+def check_work(inputs: Inputs, volumes: Volumes, aht_s: float) -> None:
+    """Refuse a plan too heavy for one request (a head could post a week of near-maximum loads:
+    minutes of CPU) before any Erlang is computed."""
+    cost = work(volumes.calls, inputs.interval_minutes * 60.0, aht_s, inputs.patience_s)
+    if cost > MAX_WORK:
+        field = "forecast" if inputs.source == "forecast" else "span"
+        message = _(
+            "Too much to compute in one plan (%(percent)d%% of the limit): plan fewer intervals, "
+            "fewer calls per interval, a shorter handle time or a shorter patience."
+        ) % {"percent": math.ceil(min(cost * 100 / MAX_WORK, 10**9))}
+        raise ValidationError({field: [message]})
+
+
 def staff(inputs: Inputs, volumes: Volumes) -> Plan:
     """Erlang C (or A with a patience) per interval; erlang's own refusals name their field."""
     aht = inputs.aht_s or volumes.aht_s
@@ -153,6 +182,7 @@ def staff(inputs: Inputs, volumes: Volumes) -> Plan:
         raise ValidationError(
             {"aht_s": [_("Enter the average handle time: there is no history to take it from.")]}
         )
+    check_work(inputs, volumes, aht)
     target = erlang.Target(
         service_level=inputs.target_sl,
         answer_s=inputs.answer_s,

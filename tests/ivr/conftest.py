@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from kartoteka.callcenter.models import Queue
-from kartoteka.ivr import services
-from kartoteka.ivr.models import Menu, Node
+from kartoteka.ivr import runtime, services
+from kartoteka.ivr.models import Menu, Node, Session
 from kartoteka.sales import services as sales
 from tests.callcenter.conftest import ivan as ivan
 from tests.callcenter.conftest import webhook_secret as webhook_secret
@@ -66,3 +66,9 @@ def menu(admin, queue) -> Menu:
     add(admin, menu, billing, kind="answer", digit="2", title="Open deals", answer="open_deals")
     menu.refresh_from_db()
     return menu
+
+
+def press(token: str, digits: str | None):
+    """runtime.feed_session at the session's current step, as a genuine PBX sends it."""
+    steps = Session.objects.get(token=token).steps
+    return runtime.feed_session(token, digits, steps)

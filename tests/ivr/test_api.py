@@ -23,7 +23,10 @@ def start(client, body=None, **kw):
     return client.post("/telephony/ivr/start/", **signed(body, **kw))
 
 
-def step(client, token, body):
+def step(client, token, body, at=None):
+    """One press with the session's current step (or `at`), as a genuine PBX sends it."""
+    current = Session.objects.filter(token=token).values_list("steps", flat=True).first()
+    body = {"session": token, "step": current if at is None else at, **body}
     return client.post(f"/telephony/ivr/{token}/", **signed(body))
 
 
@@ -34,7 +37,8 @@ def test_a_cloud_pbx_walks_the_menu(client, menu, deal, ivan):
     assert answer["then"] == {"type": "collect", "min_digits": 1, "max_digits": 1, "timeout_s": 5}
     assert answer["say"][0]["text"] == "Press 1 for billing, 2 for sales"
     token = answer["session"]
-    step(client, token, {"digits": "1"})
+    assert answer["step"] == 1
+    assert step(client, token, {"digits": "1"}).json()["step"] == 2
     step(client, token, {"digits": "1"})
     said = step(client, token, {"digits": f"{deal.pk}#"}).json()
     assert said["values"] == {"deal": str(deal.pk)}
@@ -60,9 +64,45 @@ def test_a_bad_signature_changes_nothing(client, menu):
     assert not Session.objects.exists() and not Call.objects.exists()
 
 
+def test_a_replayed_press_is_409_and_changes_nothing(client, menu):
+    token = start(client).json()["session"]
+    raw = signed({"session": token, "step": 1, "digits": "1"})
+    assert client.post(f"/telephony/ivr/{token}/", **raw).status_code == 200
+    before = Session.objects.get(token=token)
+    replay = client.post(f"/telephony/ivr/{token}/", **raw)
+    assert replay.status_code == 409
+    assert replay.json()["detail"][0]["loc"] == ["body", "step"]
+    assert replay.json()["step"] == 2
+    after = Session.objects.get(token=token)
+    assert (after.state, after.steps) == (before.state, before.steps)
+    # A genuine second "1" differs by its step and is taken.
+    assert step(client, token, {"digits": "1"}).json()["step"] == 3
+
+
+@pytest.mark.parametrize("at", [None, 0, 2, 99])
+def test_a_missing_or_wrong_step_is_409(client, menu, at):
+    token = start(client).json()["session"]
+    body = {"session": token, "digits": "1"} | ({} if at is None else {"step": at})
+    response = client.post(f"/telephony/ivr/{token}/", **signed(body))
+    assert response.status_code in ((409,) if at != 0 else (422,))
+    assert response.json()["detail"][0]["loc"] == ["body", "step"]
+    assert Session.objects.get(token=token).steps == 1
+
+
+def test_a_body_signed_for_another_session_is_refused(client, menu):
+    mine = start(client).json()["session"]
+    other = start(client, {"call_id": "w-2", "from": IVAN_PHONE, "to": DID}).json()["session"]
+    raw = signed({"session": mine, "step": 1, "digits": "1"})
+    response = client.post(f"/telephony/ivr/{other}/", **raw)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "session"]
+    assert Session.objects.get(token=other).steps == 1
+
+
 def test_an_unknown_session_is_404(client, menu):
     assert step(client, "no-such-session", {"digits": "1"}).status_code == 404
-    assert step(client, "x" * 500, {"digits": "1"}).status_code == 404
+    long = step(client, "x" * 500, {"digits": "1"}, at=1)
+    assert long.status_code == 422 and long.json()["detail"][0]["loc"] == ["body", "session"]
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ from django.db import connection
 from kartoteka.callcenter import services as calls
 from kartoteka.callcenter.models import Call
 from kartoteka.ivr import crm, engine, runtime
-from kartoteka.ivr.models import Node
+from kartoteka.ivr.models import Node, Session
 from tests.callcenter.conftest import IVAN_PHONE, event
+from tests.ivr.conftest import press
 
 
 def test_a_deal_number_is_checked_against_the_crm(deal, ivan, carol):
@@ -43,9 +44,9 @@ def test_answers_read_real_deals(deal, ivan):
 def test_a_session_walks_the_menu_and_the_call_card_gets_the_answers(menu, deal, ivan):
     session, step = runtime.start_session("webhook", "c-77", IVAN_PHONE, "+74950000000")
     assert step.last == engine.Collect(1, 5, 1)
-    runtime.feed_session(session.token, "1")
-    runtime.feed_session(session.token, "1")
-    _s, step = runtime.feed_session(session.token, str(deal.pk))
+    press(session.token, "1")
+    press(session.token, "1")
+    _s, step = press(session.token, str(deal.pk))
     call = Call.objects.get(provider="webhook", call_id="c-77")
     assert call.ivr == {
         "menu": "Hotline",
@@ -53,19 +54,19 @@ def test_a_session_walks_the_menu_and_the_call_card_gets_the_answers(menu, deal,
         "deal": str(deal.pk),
     }
     assert call.client_id == ivan.pk
-    _s, step = runtime.feed_session(session.token, "*")
-    _s, step = runtime.feed_session(session.token, "2")
+    _s, step = press(session.token, "*")
+    _s, step = press(session.token, "2")
     assert step.last == engine.Route("sales")
     call.refresh_from_db()
     assert call.ivr["queue"] == "sales" and call.ivr["deal"] == str(deal.pk)
     with pytest.raises(engine.Ended):
-        runtime.feed_session(session.token, "1")
+        press(session.token, "1")
 
 
 def test_ivr_answers_merge_with_what_telephony_events_wrote(menu):
     calls.handle_event(event("ringing", "c-78", ivr={"lang": "ru"}))
     session, _step = runtime.start_session("webhook", "c-78", IVAN_PHONE, "+74950000000")
-    runtime.feed_session(session.token, "2")
+    press(session.token, "2")
     calls.handle_event(event("queued", "c-78", queue="sales", ivr={"vip": "yes"}))
     call = Call.objects.get(call_id="c-78")
     assert call.ivr == {
@@ -116,3 +117,22 @@ def test_concurrent_writers_keep_every_key():
 def test_nodes_keep_their_kinds_fields_only(menu, admin):
     route = Node.objects.get(menu=menu, title="Sales")
     assert route.validation == "" and route.queue is not None
+
+
+def test_a_concurrent_press_at_the_same_step_loses(menu, monkeypatch):
+    """Two requests read step 1; the one that writes second is refused (no row lock on SQLite)."""
+    session, _step = runtime.start_session("webhook", "c-80", IVAN_PHONE, "+74950000000")
+    before = session.state
+    feed = engine.feed
+
+    def racer_wins_meanwhile(*args, **kwargs):
+        # the other request commits step 2 while this one computes
+        Session.objects.filter(pk=session.pk).update(steps=2, state={"racer": True})
+        return feed(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "feed", racer_wins_meanwhile)
+    with pytest.raises(runtime.StaleStep):
+        runtime.feed_session(session.token, "1", 1)
+    # The loser wrote nothing (here the stand-in racer shared its transaction, so it is undone too).
+    session.refresh_from_db()
+    assert (session.steps, session.state) == (1, before)

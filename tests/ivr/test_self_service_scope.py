@@ -9,7 +9,7 @@ import pytest
 from kartoteka.callcenter.models import Call
 from kartoteka.ivr import runtime
 from tests.callcenter.conftest import IVAN_PHONE
-from tests.ivr.conftest import DID
+from tests.ivr.conftest import DID, press
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,9 @@ def said(step) -> str:
 
 def walk_to_the_stage(caller: str, deal) -> str:
     session, _step = runtime.start_session("webhook", f"c-{caller}", caller, DID)
-    runtime.feed_session(session.token, "1")
-    runtime.feed_session(session.token, "1")
-    _s, step = runtime.feed_session(session.token, str(deal.pk))
+    press(session.token, "1")
+    press(session.token, "1")
+    _s, step = press(session.token, str(deal.pk))
     return said(step)
 
 

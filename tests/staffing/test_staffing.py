@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kartoteka.callcenter import erlang
 from kartoteka.callcenter.models import Call, OperatorStatusChange
@@ -164,3 +164,46 @@ def test_the_page_plans_a_forecast(client, helen):
     page = good.content.decode()
     assert good.status_code == 200 and 'id="staffing-table"' in page and "10:00" in page
     assert 'id="staffing-chart"' in page and "staffing-data" in page
+
+
+# A week of quarter hours at 33,000 Erlangs each: ~2 s of CPU before the cap, minutes at the
+# field maxima (a head's request must not hold a worker that long).
+HEAVY = {"forecast": [30_000] * 672, "aht_s": 1000, "interval_minutes": 15, "span": "week"}
+
+
+def test_a_plan_too_heavy_to_compute_is_refused_by_name(helen):
+    response = Api(helen).post("/calls/staffing", HEAVY)
+    assert response.status_code == 422, response.status_code
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["body", "forecast"] and "Too much to compute" in error["msg"]
+    # Erlang A costs more per call: a few intervals of long patience hit the cap too.
+    patient = {
+        "forecast": [1_000_000] * 3,
+        "aht_s": 1,
+        "patience_s": 86_400,
+        "interval_minutes": 15,
+    }
+    assert Api(helen).post("/calls/staffing", patient).status_code == 422
+
+
+def test_the_page_names_the_forecast_when_the_plan_is_too_heavy(client, helen):
+    client.force_login(helen)
+    form = {
+        "source": "forecast",
+        "span": "week",
+        "interval_minutes": 15,
+        "day_start": 0,
+        "day_end": 24,
+        "weeks": 4,
+        "forecast": "\n".join(["30000"] * 672),
+        "aht_s": 1000,
+        "goal": "sl",
+        "target_sl": 0.8,
+        "answer_s": 20,
+        "shrinkage": 0.3,
+        "max_occupancy": 0.85,
+    }
+    with translation.override("ru"):
+        response = client.post("/calls/staffing/", form, HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 422
+    assert "Слишком много" in response.content.decode()
