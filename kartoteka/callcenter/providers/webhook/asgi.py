@@ -116,7 +116,9 @@ class Writer:
             at += len(mine)
 
 
-writer = Writer(env_int("TELEPHONY_WEBHOOK_WRITERS", 2, minimum=1))
+# One writer per process: a second one contends for the GIL and the operators' row locks, and
+# at 200 calls/s made the pop's p95 worse (benchmarks.md, 03:36-03:43 UTC on 6 December).
+writer = Writer(env_int("TELEPHONY_WEBHOOK_WRITERS", 1, minimum=1))
 
 
 def route_webhook(django_app: App) -> App:
