@@ -132,7 +132,9 @@ def test_reconnect_picks_up_calls_in_progress_without_doubles():
     ended = next(e for e in sink if e.call_id == "1733443200.11" and e.kind == K.ENDED)
     assert ended.reason == "agent" and ended.ivr == {"lang": "ru"}
     assert server.actions().count("Login") == 2
-    assert server.actions().count("CoreShowChannels") == 2
+    # The first link may hang up before the server reads its listing request; the second link
+    # streams only after it (stream_after), and the call picked up above came from that listing.
+    assert 1 <= server.actions().count("CoreShowChannels") <= 2
 
 
 def test_unreachable_pbx_is_retried_then_reported():
