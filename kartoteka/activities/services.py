@@ -16,6 +16,7 @@ from kartoteka.accounts.models import User
 from kartoteka.activities.models import Interaction
 from kartoteka.clients.models import Client
 from kartoteka.clients.services import touch_last_contact, touch_last_contacts
+from kartoteka.core import bulk
 
 FIELDS = (
     "kind",
@@ -131,9 +132,9 @@ def log_interactions(entries: Sequence[NewInteraction]) -> list[Interaction]:
         rows.append(interaction)
     if errors:
         raise ValidationError(errors)
-    if rows:
-        with transaction.atomic():
-            Interaction.objects.bulk_create(rows)
+    if rows:  # in the caller's transaction if there is one: no savepoint's two round trips
+        with transaction.atomic(savepoint=False):
+            bulk.insert_models(rows)
             touch_last_contacts(row.client_id for row in rows)
     return rows
 

@@ -10,6 +10,10 @@ batch — not while its calls, timelines and call-back tasks are written — let
 two web processes overlap. Each phase sees the other's effects as if the events ran one by
 one: phase one touches only calls, phase two only operators and their history.
 
+The calls themselves are written once, when phase two starts: the new ones in one INSERT,
+the changed ones in one UPDATE (core.bulk), however many events touched them; what needs
+their ids (call-back tasks, pops, operators on a call) runs after that.
+
 A single event (services.handle_event) uses an eager one: it locks its operator when it
 looks it up (nothing else waits in its transaction) and flushes at its end.
 """
@@ -22,8 +26,16 @@ from django.db.models import Q, QuerySet
 
 from kartoteka.callcenter import lookup
 from kartoteka.callcenter.models import Call, Operator
+from kartoteka.core import bulk
 
 CallKey = tuple[str, str]  # (provider, call id), cut to the columns' lengths
+# What the PBX's events change on a saved call: never the operator's result and summary, nor
+# the call-back columns (their own UPDATEs), which a full-row save could overwrite.
+EVENT_FIELDS = (
+    *("status", "answered_at", "ended_at", "end_reason", "recording_url", "queue", "ivr"),
+    *("caller", "caller_e164", "callee", "callee_e164", "started_at", "client", "operator"),
+    *("user", "extension", "interaction", "version", "updated_at"),
+)
 
 
 def call_key(provider: str, call_id: str) -> CallKey:
@@ -31,9 +43,10 @@ def call_key(provider: str, call_id: str) -> CallKey:
 
 
 def _calls() -> QuerySet[Call]:
-    # With its operator's user: the timeline entry of an ended call is written as that user.
     # NO KEY UPDATE: history rows may still reference the call (their foreign key's check).
-    return Call.objects.select_for_update(of=("self",), no_key=True).select_related("user")
+    # Not with its user: a batch's timeline entries need only the id, and the user's row
+    # cost more to read than the call's.
+    return Call.objects.select_for_update(no_key=True)
 
 
 def _operators() -> QuerySet[Operator]:
@@ -48,6 +61,8 @@ class Locked:
         self._refs: dict[str, Operator | None] = {}
         self._operators: dict[int, Operator] = {}  # locked in phase two
         self._later: list[Callable[[], None]] = []
+        self._dirty: dict[CallKey, Call] = {}  # calls to write when phase two starts
+        self._saved: list[Callable[[], None]] = []  # then these, which need their ids
         self._held: set[int] = set()  # calls whose holders are all locked
         self._all_held = False
         self._entries: dict[CallKey, Call] = {}  # timeline entries, written at the end
@@ -101,6 +116,14 @@ class Locked:
     def add_call(self, call: Call) -> None:
         self._calls[(call.provider, call.call_id)] = call
 
+    def save(self, call: Call) -> None:
+        """Write the call (new or changed) with the others when phase two starts."""
+        self._dirty[(call.provider, call.call_id)] = call
+
+    def when_saved(self, action: Callable[[], None]) -> None:
+        """Run `action` once the calls are written, before the operators are locked."""
+        self._saved.append(action)
+
     def operator(self, extension: str) -> Operator | None:
         """Phase one: the operator at this extension (its id and user; its state is read
         locked, in phase two, through `locked`)."""
@@ -120,7 +143,15 @@ class Locked:
 
     def flush(self) -> None:
         """Phase two: lock the operators the events named and every operator one of the
-        calls holds (rung, on it), in primary-key order, then run what was queued."""
+        calls holds (rung, on it), in primary-key order, then run what was queued. The calls
+        are written first."""
+        dirty, self._dirty = list(self._dirty.values()), {}
+        new = [c for c in dirty if c.pk is None]
+        bulk.update_models([c for c in dirty if c.pk is not None], EVENT_FIELDS)
+        bulk.insert_models(new)
+        saved, self._saved = self._saved, []
+        for action in saved:
+            action()
         if not self._later:
             return
         if not self._eager:

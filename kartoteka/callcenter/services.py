@@ -154,9 +154,8 @@ def _apply_call(event: CallEvent, rows: Locked) -> None:
         if event.extension and not call.extension:
             call.extension = event.extension[:40]
     if created:
-        # The call's first event inserts it whole. Another event inserting the same call at
-        # the same moment fails the unique key: handle_event tries again and finds it.
-        call.save()
+        # Inserted whole when `rows` flushes. Another event inserting the same call at the same
+        # moment fails the unique key: handle_event tries again and finds it.
         rows.add_call(call)
         if call.direction == Call.Direction.OUTBOUND:
             callbacks.called_back(call, call.started_at)
@@ -164,13 +163,13 @@ def _apply_call(event: CallEvent, rows: Locked) -> None:
     was_final = call.status in FINAL
     HANDLERS[event.kind](call, event, operator, rows)
     entry = call.status in FINAL and (not was_final or event.kind == Kind.ANSWERED)
-    if entry and rows.eager:  # on the client's timeline; the save below links the call to it
+    if entry and rows.eager:  # on the client's timeline; the call's write links it
         timeline.sync(call, link=False)
     elif entry:  # a batch writes its calls' entries together, at its end
         rows.entry(call)
     if not created or entry or _outcome(call) != before:
         call.version += 1
-        call.save()
+    rows.save(call)
     if call.status in FINAL:
         _after_final(call, event, rows)
 
@@ -277,8 +276,12 @@ def _after_final(call: Call, event: CallEvent, rows: Locked) -> None:
             _pop(user_id, call, "ended")
 
     rows.later(release)
-    if call.status in Call.LOST:
-        callbacks.schedule(call)
+
+    def call_back() -> None:  # as the batch left it: a later "answered" may have saved it
+        if call.status in Call.LOST:
+            callbacks.schedule(call)
+
+    rows.when_saved(call_back)
 
 
 @functools.cache

@@ -12,7 +12,7 @@ import logging
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Field
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -130,9 +130,10 @@ def _record_at_once(
 def _columns(row: Operator | OperatorStatusChange, names: list[str]) -> tuple[list[str], list[Any]]:
     """Quoted column names and database values of a model's fields (our names only)."""
     fields = [cast("Field[Any, Any]", row._meta.get_field(name)) for name in names]
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: it costs a lookup per access
     return (
-        [connection.ops.quote_name(f.column) for f in fields],
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields],
+        [conn.ops.quote_name(f.column) for f in fields],
+        [f.get_db_prep_save(getattr(row, f.attname), conn) for f in fields],
     )
 
 

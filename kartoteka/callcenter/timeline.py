@@ -2,8 +2,9 @@
 call card (result, summary, the client chosen when the number matched several).
 
 `sync` writes one call's entry; `sync_many` the entries of a batch of the telephony sink
-(callcenter.batch) at its end: the new ones in one INSERT, their clients' last contact in one
-UPDATE and the calls' links in one more — what was 7 statements per ended call."""
+(callcenter.batch) at its end: the new ones in one INSERT and their clients' last contact in
+one UPDATE — what was 7 statements per ended call. The batch then writes the calls, and with
+them their links."""
 
 from __future__ import annotations
 
@@ -66,12 +67,13 @@ def sync(call: Call, *, link: bool = True) -> None:
 
 
 def sync_many(calls: Sequence[Call]) -> None:
-    """`sync` for many calls, each saved already: their new entries written together, then
-    linked. A call is given once, in its final state of the batch (its entry shows that)."""
+    """`sync(call, link=False)` for many calls: their new entries written together; the
+    caller saves the calls. A call is given once, in its final state of the batch (its entry
+    shows that)."""
     new = [c for c in calls if c.interaction_id is None]
     for call in calls:
         if call.interaction_id is not None:  # an entry to update: rare in a batch
-            sync(call)
+            sync(call, link=False)
     ids = {c.client_id for c in new if c.client_id is not None}
     if not ids:
         return
@@ -80,4 +82,3 @@ def sync_many(calls: Sequence[Call]) -> None:
     made = log_interactions([(c.user_id, c.client_id or 0, _fields(c)) for c in new])
     for call, interaction in zip(new, made, strict=True):
         call.interaction = interaction
-    Call.objects.bulk_update(new, ["interaction"])

@@ -7,6 +7,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from kartoteka.activities.models import Interaction
 from kartoteka.callcenter import batch, lookup, services
@@ -263,3 +264,48 @@ def test_the_writer_takes_requests_that_ring_first(monkeypatch):
     taken = [[e.event_id for e in events] for events, _done in writer._take()]
     assert taken == [["r3"], ["r5"], ["e1"]]  # then the others, in the order they came
     assert [[e.event_id for e in events] for events, _done in writer._take()] == [["a2"], ["e4"]]
+
+
+def test_a_call_lost_and_then_answered_in_one_batch_owes_no_call_back(olga, ivan):
+    # The end came first (a missed call, whose call-back waits for the calls' write), then
+    # its answer: the call-back is decided on the call as the batch left it.
+    story = [
+        event("ringing", "c1", extension="101"),
+        event("ended", "c1", seconds=20),
+        event("answered", "c1", extension="101", seconds=5),
+    ]
+    assert batch.handle_batch(story) == [None] * 3
+    call = Call.objects.get()
+    assert (call.status, call.callback_task_id) == ("ended", None)
+
+
+def test_events_never_overwrite_the_operators_card(olga, ivan):
+    services.handle_event(event("ringing", "c1", extension="101"))
+    call = Call.objects.get()
+    services.save_call_card(olga.user, call, call.version, {"summary": "Wants a discount"})
+    assert batch.handle_batch([event("answered", "c1", extension="101", seconds=3)]) == [None]
+    services.handle_event(event("ended", "c1", seconds=60))
+    call.refresh_from_db()
+    assert (call.status, call.summary) == ("ended", "Wants a discount")
+    assert call.interaction.summary == "Wants a discount"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_the_writers_prepared_statements_apply_batches_alike(olga, ivan):
+    connection.ensure_connection()
+    raw = connection.connection
+    kept = raw.cursor_factory, raw.prepare_threshold
+    try:
+        door._prepare_statements()
+        assert raw.prepare_threshold == 1
+        for n in range(4):  # the same statements again and again: prepared from the second
+            story = [
+                event("ringing", f"p{n}", extension="101"),
+                event("answered", f"p{n}", extension="101", seconds=2),
+                event("ended", f"p{n}", seconds=30),
+            ]
+            assert batch.handle_batch(story) == [None] * 3
+    finally:
+        raw.cursor_factory, raw.prepare_threshold = kept
+    assert list(Call.objects.values_list("status", flat=True).distinct()) == ["ended"]
+    assert Interaction.objects.filter(client=ivan).count() == 4
