@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from kartoteka.callcenter import lookup
 from kartoteka.callcenter.models import Call, Operator
@@ -84,17 +84,19 @@ class Locked:
         """Lock the batch's calls in primary-key order (two batches meeting on the same calls
         wait for each other instead of deadlocking) and look its operators up."""
         wanted = {key for key in calls if key not in self._calls}
-        if wanted:
-            match = Q(pk__in=[])
-            for provider in {p for p, _c in wanted}:
-                match |= Q(provider=provider, call_id__in=[c for p, c in wanted if p == provider])
-            for call in _calls().filter(match).order_by("pk"):
+        for provider in {p for p, _c in wanted}:
+            where, params = bulk.any_of("call_id", [c for p, c in wanted if p == provider])
+            rows = bulk.select_models(
+                Call, f"provider = %s AND {where}", [provider, *params], lock=True
+            )
+            for call in rows:
                 self._calls[(call.provider, call.call_id)] = call
-            for key in wanted:
-                self._calls.setdefault(key, None)
+        for key in wanted:
+            self._calls.setdefault(key, None)
         exts = {e[:40] for e in extensions if e} - self._refs.keys()
         if exts:
-            for op in Operator.objects.filter(extension__in=exts):
+            where, params = bulk.any_of("extension", sorted(exts))
+            for op in bulk.select_models(Operator, f"deleted_at IS NULL AND {where}", params):
                 self._refs[op.extension] = op
             for ext in exts:
                 self._refs.setdefault(ext, None)
@@ -157,8 +159,10 @@ class Locked:
         if not self._eager:
             named = [op.pk for op in self._refs.values() if op is not None]
             calls = [c.pk for c in self._calls.values() if c is not None and c.pk is not None]
-            match = Q(pk__in=named) | Q(call__in=calls)
-            for op in _operators().filter(match).order_by("pk"):
+            mine, by_id = bulk.any_of("id", named)
+            holding, by_call = bulk.any_of("call_id", calls)
+            where = f"deleted_at IS NULL AND ({mine} OR {holding})"
+            for op in bulk.select_models(Operator, where, [*by_id, *by_call], lock=True):
                 self._operators.setdefault(op.pk, op)
             self._all_held = True
         actions, self._later = self._later, []

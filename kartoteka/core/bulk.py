@@ -3,6 +3,8 @@
 - `write_rows` appends rows without model instances: COPY on PostgreSQL, executemany on
   SQLite. psycopg 3 re-parses large multi-row INSERTs in Python (~80 ms per 1,000 rows),
   which is what `bulk_create` sends; COPY costs a fraction of that.
+- `select_models` reads instances by a WHERE of our own, `any_of` its IN list: compiling the
+  ORM's query cost twice what running it did (the telephony sink reads three times a batch).
 - `insert_models` and `update_models` write a handful of model instances (the telephony
   sink's batches) in one statement each. Per row, `save()` costs about 0.4 ms of Python in
   the ORM, `bulk_create` nearly as much, and `bulk_update` (a CASE per field and row) more
@@ -12,12 +14,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 def table(model: type[Model]) -> str:
@@ -47,42 +52,36 @@ def write_rows(name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]
         raw.close()
 
 
-def _write(
-    model: type[Model],
-    fields: list[Field[Any, Any]],
-    rows: Sequence[Model],
-    add: bool,
-    statement: str,
-) -> list[tuple[Any, ...]]:
-    """Run `statement` with the rows' values of `fields` as its source `v` — on PostgreSQL one
-    JSON parameter (json_to_recordset: psycopg's client-side binding splits and quotes every
+Fields = tuple["Field[Any, Any]", ...]
+
+
+def _write(model: type[Model], fields: Fields, rows: Sequence[Model], add: bool, sql: str) -> Any:
+    """Run `sql` with the rows' values of `fields` as its source `v` — on PostgreSQL one JSON
+    parameter (json_to_recordset: psycopg's client-side binding splits and quotes every
     placeholder in Python, which cost more than the ORM saved), on SQLite a VALUES list."""
     conn = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` costs a lookup per access
-    q = conn.ops.quote_name
-    postgres = conn.vendor == "postgresql"
-    # In the JSON the values go as Python has them (PostgreSQL reads them by the types below).
-    values = [
-        [
-            f.pre_save(obj, add) if postgres else f.get_db_prep_save(f.pre_save(obj, add), conn)
-            for f in fields
-        ]
-        for obj in rows
-    ]
-    if postgres:
+    if conn.vendor == "postgresql":
+        # The values go as Python has them; PostgreSQL reads them by the recordset's types.
         names = [f.column for f in fields]
-        data = json.dumps([dict(zip(names, row, strict=True)) for row in values], default=_json)
-        types = ", ".join(f"{q(f.column)} {f.db_type(conn)}" for f in fields)
-        source, params = f"json_to_recordset(%s::json) AS v ({types})", [data]
-        sql = statement.format(table=q(table(model)), source=source, prefix="")
+        data = [
+            dict(zip(names, (f.pre_save(obj, add) for f in fields), strict=True)) for obj in rows
+        ]
+        source, prefix, params = _recordset(fields), "", [json.dumps(data, default=_json)]
     else:
+        params = [f.get_db_prep_save(f.pre_save(obj, add), conn) for obj in rows for f in fields]
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        columns = ", ".join(q(f.column) for f in fields)
-        prefix = f"WITH v ({columns}) AS (VALUES {', '.join([row] * len(rows))}) "
-        params = [value for row_values in values for value in row_values]
-        sql = statement.format(table=q(table(model)), source="v", prefix=prefix)
+        columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
+        source, prefix = "v", f"WITH v ({columns}) AS (VALUES {', '.join([row] * len(rows))}) "
     with conn.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql.format(prefix=prefix, source=source), params)
         return cursor.fetchall() if cursor.description else []
+
+
+@functools.cache
+def _recordset(fields: Fields) -> str:
+    conn = connections[DEFAULT_DB_ALIAS]
+    types = ", ".join(f"{conn.ops.quote_name(f.column)} {f.db_type(conn)}" for f in fields)
+    return f"json_to_recordset(%s::json) AS v ({types})"
 
 
 def _json(value: Any) -> Any:
@@ -91,33 +90,70 @@ def _json(value: Any) -> Any:
     return str(value)  # Decimal, UUID
 
 
+@functools.cache
+def _insert(model: type[Model]) -> tuple[Fields, str]:
+    meta = model._meta
+    fields = tuple(cast("Field[Any, Any]", f) for f in meta.concrete_fields if f is not meta.pk)
+    q = connection.ops.quote_name
+    columns = ", ".join(q(f.column) for f in fields)
+    return fields, (
+        f"{{prefix}}INSERT INTO {q(table(model))} ({columns}) SELECT {columns}"  # noqa: S608  # nosec B608 - our names
+        f" FROM {{source}} RETURNING {q(meta.pk.column)}"
+    )
+
+
 def insert_models(rows: Sequence[Model]) -> None:
     """INSERT new instances of one model in one statement and set their primary keys (with
     auto_now and defaults as `save()` would; no signals)."""
     if not rows:
         return
-    model = type(rows[0])
-    meta = model._meta
-    fields = [cast("Field[Any, Any]", f) for f in meta.concrete_fields if f is not meta.pk]
-    q = connection.ops.quote_name
-    columns = ", ".join(q(f.column) for f in fields)
-    statement = "{prefix}INSERT INTO {table} (%s) SELECT %s FROM {source} RETURNING %s"
-    found = _write(model, fields, rows, True, statement % (columns, columns, q(meta.pk.column)))
-    for obj, (pk,) in zip(rows, found, strict=True):
+    fields, sql = _insert(type(rows[0]))
+    for obj, (pk,) in zip(rows, _write(type(rows[0]), fields, rows, True, sql), strict=True):
         obj.pk = pk
         obj._state.adding = False
+
+
+@functools.cache
+def _update(model: type[Model], names: tuple[str, ...]) -> tuple[Fields, str]:
+    pk = cast("Field[Any, Any]", model._meta.pk)
+    fields = (pk, *(cast("Field[Any, Any]", model._meta.get_field(n)) for n in names))
+    q = connection.ops.quote_name
+    name, key = q(table(model)), q(pk.column)
+    sets = ", ".join(f"{q(f.column)} = v.{q(f.column)}" for f in fields[1:])
+    return fields, (
+        f"{{prefix}}UPDATE {name} SET {sets} FROM {{source}} WHERE {name}.{key} = v.{key}"  # noqa: S608  # nosec B608 - our names
+    )
 
 
 def update_models(rows: Sequence[Model], names: Sequence[str]) -> None:
     """UPDATE saved instances of one model in one statement: their fields `names` (an auto_now
     one among them is set to now, as `save()` would)."""
-    if not rows:
-        return
-    model = type(rows[0])
-    pk = cast("Field[Any, Any]", model._meta.pk)
-    fields = [pk, *(cast("Field[Any, Any]", model._meta.get_field(n)) for n in names)]
+    if rows:
+        fields, sql = _update(type(rows[0]), tuple(names))
+        _write(type(rows[0]), fields, rows, False, sql)
+
+
+def any_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`column` among `values` (a quoted column name): one array parameter on PostgreSQL, so
+    the statement's text is the same for any number of values (prepared once)."""
+    if not values:
+        return "1 = 0", []
+    if is_postgres():
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def select_models(
+    model: type[M], where: str, params: Sequence[Any], *, lock: bool = False
+) -> list[M]:
+    """Instances of `model` WHERE `where`, in key order; with lock=True locked as
+    select_for_update(no_key=True) would (PostgreSQL; SQLite writes one at a time).
+    No manager's filter applies: `where` says which rows are live."""
     q = connection.ops.quote_name
-    sets = ", ".join(f"{q(f.column)} = v.{q(f.column)}" for f in fields[1:])
-    key = q(pk.column)
-    statement = "{prefix}UPDATE {table} SET %s FROM {source} WHERE {table}.%s = v.%s"
-    _write(model, fields, rows, False, statement % (sets, key, key))
+    columns = ", ".join(q(f.column) for f in model._meta.concrete_fields)
+    sql = (
+        f"SELECT {columns} FROM {q(table(model))} WHERE {where} ORDER BY {q(model._meta.pk.column)}"  # noqa: S608  # nosec B608 - our names
+    )
+    if lock and is_postgres():
+        sql += " FOR NO KEY UPDATE"
+    return list(model._default_manager.raw(sql, params))

@@ -60,3 +60,18 @@ def test_update_writes_only_the_named_fields_and_touches_updated_at():
         assert saved[row.pk].ivr == {"n": n}
     assert saved[rows[0].pk].summary == "the operator's"
     assert saved[rows[0].pk].updated_at >= before
+
+
+def test_select_reads_instances_as_the_orm_would_in_key_order():
+    rows = [_call(n, ivr={"menu": str(n)}, answered_at=T0) for n in (3, 1, 2)]
+    bulk.insert_models(rows)
+    where, params = bulk.any_of("call_id", ["b2", "b3", "nobody"])
+    with CaptureQueriesContext(connection) as ctx:
+        found = bulk.select_models(Call, f"provider = %s AND {where}", ["bulk", *params], lock=True)
+    assert [c.call_id for c in found] == ["b3", "b2"]  # by id: b3 was inserted first
+    assert found == list(Call.objects.filter(call_id__in=["b2", "b3"]).order_by("pk"))
+    assert (found[0].ivr, found[0].answered_at) == ({"menu": "3"}, T0)
+    locked = "FOR NO KEY UPDATE" in ctx.captured_queries[0]["sql"]
+    assert locked == (connection.vendor == "postgresql")
+    assert bulk.any_of("call_id", []) == ("1 = 0", [])
+    assert bulk.select_models(Call, "1 = 0", []) == []
