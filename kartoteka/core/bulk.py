@@ -149,11 +149,40 @@ def select_models(
     """Instances of `model` WHERE `where`, in key order; with lock=True locked as
     select_for_update(no_key=True) would (PostgreSQL; SQLite writes one at a time).
     No manager's filter applies: `where` says which rows are live."""
-    q = connection.ops.quote_name
-    columns = ", ".join(q(f.column) for f in model._meta.concrete_fields)
-    sql = (
-        f"SELECT {columns} FROM {q(table(model))} WHERE {where} ORDER BY {q(model._meta.pk.column)}"  # noqa: S608  # nosec B608 - our names
-    )
-    if lock and is_postgres():
+    conn = connections[DEFAULT_DB_ALIAS]
+    select, names = _select(model)
+    sql = f"{select} WHERE {where} ORDER BY {conn.ops.quote_name(model._meta.pk.column)}"
+    if lock and conn.vendor == "postgresql":
         sql += " FOR NO KEY UPDATE"
-    return list(model._default_manager.raw(sql, params))
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        values = list(row)
+        for at, (converters, column) in _converters(model, conn.vendor):
+            for convert in converters:
+                values[at] = convert(values[at], column, conn)
+        found.append(model.from_db(conn.alias, names, values))
+    return found
+
+
+@functools.cache
+def _select(model: type[Model]) -> tuple[str, list[str]]:
+    q = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    columns = ", ".join(q(f.column) for f in fields)
+    return f"SELECT {columns} FROM {q(table(model))}", [f.attname for f in fields]  # noqa: S608  # nosec B608 - our names
+
+
+@functools.cache
+def _converters(model: type[Model], vendor: str) -> list[tuple[int, tuple[list[Any], Any]]]:
+    """What the ORM applies to each column read (SQLite's dates, JSON's text), by position."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    found = []
+    for at, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(table(model))
+        converters = conn.ops.get_db_converters(column) + column.get_db_converters(conn)
+        if converters:
+            found.append((at, (converters, column)))
+    return found
