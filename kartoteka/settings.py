@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sqlite3
 import sys
 import zoneinfo
 from pathlib import Path
@@ -117,6 +118,9 @@ TEMPLATES = [
 ]
 
 
+SQLITE_MINIMUM = (3, 35)  # RETURNING (the telephony ledger, core.bulk)
+
+
 def _database() -> dict[str, Any]:
     url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kartoteka.sqlite3'}")
     try:
@@ -126,6 +130,11 @@ def _database() -> dict[str, Any]:
     except ValueError as exc:
         raise ConfigError(f"DATABASE_URL: {exc}") from None
     engine = config.get("ENGINE", "")
+    if engine == "django.db.backends.sqlite3" and sqlite3.sqlite_version_info < SQLITE_MINIMUM:
+        raise ConfigError(
+            f"DATABASE_URL: SQLite {'.'.join(map(str, SQLITE_MINIMUM))} or newer is needed"
+            f" (INSERT … RETURNING); this Python's has {sqlite3.sqlite_version}"
+        )
     if engine == "django.db.backends.sqlite3":
         # WAL lets the worker write while pages read; IMMEDIATE avoids lock upgrades.
         config["OPTIONS"] = {

@@ -72,3 +72,13 @@ def test_production_settings_pass_the_deploy_check():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_old_sqlite_is_refused_by_name(monkeypatch):
+    from kartoteka import settings
+
+    monkeypatch.setattr(settings.sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(settings.sqlite3, "sqlite_version", "3.31.1")
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/old.sqlite3")
+    with pytest.raises(ConfigError, match=r"SQLite 3\.35 or newer .* has 3\.31\.1"):
+        settings._database()
