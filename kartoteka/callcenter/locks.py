@@ -84,7 +84,7 @@ class Locked:
         """Lock the batch's calls in primary-key order (two batches meeting on the same calls
         wait for each other instead of deadlocking) and look its operators up."""
         wanted = {key for key in calls if key not in self._calls}
-        for provider in {p for p, _c in wanted}:
+        for provider in sorted({p for p, _c in wanted}):  # one order in every process
             where, params = bulk.any_of("call_id", [c for p, c in wanted if p == provider])
             rows = bulk.select_models(
                 Call, f"provider = %s AND {where}", [provider, *params], lock=True

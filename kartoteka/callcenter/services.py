@@ -157,8 +157,8 @@ def _apply_call(event: CallEvent, rows: Locked) -> None:
         # Inserted whole when `rows` flushes. Another event inserting the same call at the same
         # moment fails the unique key: handle_event tries again and finds it.
         rows.add_call(call)
-        if call.direction == Call.Direction.OUTBOUND:
-            callbacks.called_back(call, call.started_at)
+        if call.direction == Call.Direction.OUTBOUND:  # once this batch's lost calls are saved
+            rows.when_saved(lambda: callbacks.called_back(call, call.started_at))
     before = _outcome(call)
     was_final = call.status in FINAL
     HANDLERS[event.kind](call, event, operator, rows)

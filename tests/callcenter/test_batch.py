@@ -309,3 +309,15 @@ def test_the_writers_prepared_statements_apply_batches_alike(olga, ivan):
         raw.cursor_factory, raw.prepare_threshold = kept
     assert list(Call.objects.values_list("status", flat=True).distinct()) == ["ended"]
     assert Interaction.objects.filter(client=ivan).count() == 4
+
+
+def test_an_outbound_call_marks_a_lost_call_of_the_same_batch_called_back(olga, ivan):
+    story = [
+        event("ringing", "in1", extension="101"),
+        event("ended", "in1", seconds=20),  # missed
+        event("ringing", "out1", direction="out", callee="+7 916 123-45-67", seconds=30),
+    ]
+    assert batch.handle_batch(story) == [None] * 3
+    lost = Call.objects.get(call_id="in1")
+    assert lost.status == "missed" and lost.callback_task_id is not None
+    assert lost.called_back_at == Call.objects.get(call_id="out1").started_at

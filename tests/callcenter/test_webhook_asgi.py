@@ -11,7 +11,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
 
 from kartoteka.callcenter import services
 from kartoteka.callcenter.models import Call, ProcessedEvent
@@ -103,6 +103,17 @@ def test_a_failure_answers_500_for_the_pbx_to_retry(app, olga, monkeypatch):  # 
     monkeypatch.setattr(services, "apply", boom)
     status, answer = send(app, wire("ringing", extension="101"))
     assert status == 500 and "again" in answer["detail"]
+
+
+def test_a_database_gone_when_a_batch_starts_still_answers(app, olga, monkeypatch):  # type: ignore[no-untyped-def]
+    def gone() -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(door, "_prepare_statements", gone)  # the writer's thread goes on
+    assert send(app, wire("ringing", extension="101")) == (200, {"accepted": 1})
+    monkeypatch.setattr(services, "apply", lambda *args: gone())
+    assert send(app, wire("answered", extension="101"))[0] == 500
+    assert all(thread.is_alive() for thread in door.writer._threads)
 
 
 def test_everything_else_goes_to_django(app):  # type: ignore[no-untyped-def]

@@ -94,7 +94,10 @@ class Writer:
     def _run(self) -> None:
         while True:
             jobs = self._take()
-            _prepare_statements()
+            try:
+                _prepare_statements()
+            except Exception:  # the database is gone: the batch fails too, and answers 500
+                log.exception("telephony webhook: the writer's connection could not be set up")
             self.write(jobs)
 
     def _take(self) -> list[Job]:
