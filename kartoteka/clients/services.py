@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -353,10 +352,7 @@ def unlink_person(actor: User | None, job: Employment) -> None:
 
 def touch_last_contact(client_id: int) -> None:
     """Set a client's last contact from its newest live interaction."""
-    from kartoteka.activities.models import Interaction
-
-    newest = Interaction.objects.filter(client_id=client_id).aggregate(at=Max("occurred_at"))["at"]
-    Client.all_objects.filter(pk=client_id).update(last_contact_at=newest)
+    touch_last_contacts([client_id])
 
 
 def touch_last_contacts(client_ids: Iterable[int]) -> None:
