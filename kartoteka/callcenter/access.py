@@ -53,29 +53,29 @@ def exports_calls(user: AnyUser) -> bool:
     return view is not Scope.NONE and permissions.scope_of(user, "call", Action.EXPORT) >= view
 
 
+def _require(allowed: bool, action: Action) -> None:
+    if not allowed:
+        raise Denied(action)
+
+
 def require_export(user: AnyUser) -> None:
-    if not exports_calls(user):
-        raise Denied(Action.EXPORT)
+    _require(exports_calls(user), Action.EXPORT)
 
 
 def require_calls(user: AnyUser) -> None:
-    if not sees_calls(user):
-        raise Denied(Action.VIEW)
+    _require(sees_calls(user), Action.VIEW)
 
 
 def require_supervisor(user: AnyUser) -> None:
-    if not supervises(user):
-        raise Denied(Action.VIEW)
+    _require(supervises(user), Action.VIEW)
 
 
 def require_runs_centre(user: AnyUser) -> None:
-    if not runs_centre(user):
-        raise Denied(Action.EDIT)
+    _require(runs_centre(user), Action.EDIT)
 
 
 def require_routing(user: AnyUser) -> None:
-    if not configures_routing(user):
-        raise Denied(Action.CONFIGURE)
+    _require(configures_routing(user), Action.CONFIGURE)
 
 
 def _granted(action: Action, least: Scope) -> Q:
